@@ -1,0 +1,288 @@
+"""How the stack's images come to exist: pulled upstream, or built here with no registry.
+
+Offline, every image is built locally under the same name the compose file uses:
+a Debian bookworm base from `debootstrap --variant=minbase` (imported once and cached),
+Debian's Python in a venv on top, then each service with apt packages installed in the build and
+Python packages from a wheelhouse built on the host (`pip wheel`, installed with `--no-index`).
+Each built image carries a content-hash label; an unchanged image is never rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docker.errors import APIError, ImageNotFound
+
+from harness import _docker, _paths, topology
+from harness.errors import HarnessError, ImageMissing
+
+HASH_LABEL = "org.mediastack-harness.content-hash"
+RECIPE_LABEL = "org.mediastack-harness.image"
+BUILD_STAGE_LABEL = "org.mediastack-harness.stage=build"
+BASE_TAG = "mediastack-harness/bookworm-base:minbase"
+PYTHON_TAG = "mediastack-harness/python:3.11-bookworm"
+DEBIAN_MIRROR = os.environ.get("HARNESS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+# The image's Python is Debian's 3.11.2; the host resolver skips deps marked for < 3.11.3.
+_MARKER_TRAP = ["async-timeout>=4.0.3"]
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one image is made when it cannot be pulled."""
+
+    key: str
+    tag: str
+    parent: str | None = None  # the recipe whose image is this one's build arg
+    upstream: bool = False  # an official image exists and may be pulled instead
+    requirements: tuple[str, ...] = ()
+    extra: tuple[tuple[Path, str], ...] = field(default_factory=tuple)
+
+    @property
+    def directory(self) -> Path:
+        return _paths.compose_dir() / "images" / self.key
+
+
+def _requirements_file(key: str) -> tuple[str, ...]:
+    path = _paths.compose_dir() / "images" / key / "requirements.txt"
+    lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
+    return tuple(line for line in lines if line)
+
+
+def _mocks_requirements() -> tuple[str, ...]:
+    pyproject = tomllib.loads((_paths.project_root() / "pyproject.toml").read_text())
+    return tuple(pyproject["project"]["optional-dependencies"]["mocks"])
+
+
+def recipes() -> dict[str, Recipe]:
+    """Every image the stack can need, parents before children."""
+    stack = topology.load()
+    return {
+        "base": Recipe("base", BASE_TAG),
+        "python": Recipe("python", PYTHON_TAG, parent="base"),
+        "redis": Recipe("redis", stack.get("redis").image, parent="base", upstream=True),
+        "chromadb": Recipe(
+            "chromadb",
+            stack.get("chromadb").image,
+            parent="python",
+            upstream=True,
+            requirements=_requirements_file("chromadb"),
+        ),
+        "litellm": Recipe(
+            "litellm",
+            stack.get("litellm").image,
+            parent="python",
+            upstream=True,
+            requirements=_requirements_file("litellm"),
+        ),
+        "mocks": Recipe(
+            "mocks",
+            stack.get("comfyui").image,
+            parent="python",
+            requirements=_mocks_requirements(),
+            extra=((_paths.project_root() / "mocks", "mocks"),),
+        ),
+    }
+
+
+def _files(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            yield path
+
+
+class ImageBuilder:
+    """Builds (or pulls) the stack's images; skips any whose content hash is unchanged."""
+
+    def __init__(self, offline: bool | None = None, report: Report = print) -> None:
+        self.offline = offline  # None: find out on the first failed pull
+        self.report = report
+        self.engine = _docker.client()
+        self.recipes = recipes()
+        self._hashes: dict[str, str] = {}
+
+    # -- content hashes --------------------------------------------------------------
+    def content_hash(self, key: str) -> str:
+        """Hash of everything that goes into the image, its parent's hash included."""
+        if key in self._hashes:
+            return self._hashes[key]
+        recipe = self.recipes[key]
+        digest = hashlib.sha256(f"{key}\n{recipe.tag}\n".encode())
+        if key == "base":
+            digest.update(f"debootstrap minbase bookworm {DEBIAN_MIRROR}".encode())
+        else:
+            digest.update(self.content_hash(recipe.parent or "base").encode())
+            for root in [recipe.directory, *(source for source, _ in recipe.extra)]:
+                for path in _files(root):
+                    digest.update(str(path.relative_to(root)).encode())
+                    digest.update(path.read_bytes())
+            digest.update("\n".join(recipe.requirements).encode())
+        self._hashes[key] = digest.hexdigest()[:16]
+        return self._hashes[key]
+
+    def is_current(self, key: str) -> bool:
+        """True when the image exists and was built from exactly these inputs."""
+        try:
+            labels = self.engine.images.get(self.recipes[key].tag).labels or {}
+        except ImageNotFound:
+            return False
+        return labels.get(HASH_LABEL) == self.content_hash(key)
+
+    # -- building ----------------------------------------------------------------------
+    def ensure(self, keys: list[str] | None = None, force: bool = False) -> None:
+        """Make every named image (all by default) present and current."""
+        for key in keys or [k for k in self.recipes if k not in ("base", "python")]:
+            self._ensure(key, force)
+
+    def _ensure(self, key: str, force: bool) -> None:
+        recipe = self.recipes[key]
+        if not force and self.is_current(key):
+            self.report(f"{key}: up to date ({recipe.tag})")
+            return
+        if recipe.upstream and not force and self._pulled_upstream(recipe):
+            return
+        if recipe.parent:
+            self._ensure(recipe.parent, force=False)
+        self.report(f"{key}: building {recipe.tag}")
+        if key == "base":
+            self._debootstrap(recipe)
+        else:
+            self._docker_build(recipe)
+        self.report(f"{key}: built {recipe.tag}")
+
+    def _pulled_upstream(self, recipe: Recipe) -> bool:
+        try:
+            image = self.engine.images.get(recipe.tag)
+            if HASH_LABEL not in (image.labels or {}):
+                self.report(f"{recipe.key}: using upstream {recipe.tag}")
+                return True
+        except ImageNotFound:
+            pass
+        if self.offline:
+            return False
+        try:
+            self.report(f"{recipe.key}: pulling {recipe.tag}")
+            self.engine.images.pull(recipe.tag)
+            self.offline = False
+            return True
+        except APIError as error:
+            self.report(f"no registry reachable ({str(error)[:80]}...): building locally")
+            self.offline = True
+            return False
+
+    def _debootstrap(self, recipe: Recipe) -> None:
+        if shutil.which("debootstrap") is None:
+            raise HarnessError("debootstrap is missing: `apt-get install debootstrap` (or `make setup`)")
+        with tempfile.TemporaryDirectory(prefix="harness-rootfs-") as rootfs:
+            subprocess.run(
+                ["debootstrap", "--variant=minbase", "bookworm", rootfs, DEBIAN_MIRROR],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            for leftover in ("var/lib/apt/lists", "var/cache/apt/archives"):
+                for path in (Path(rootfs) / leftover).glob("*"):
+                    if path.is_file():
+                        path.unlink()
+            changes = [f"LABEL {HASH_LABEL}={self.content_hash(recipe.key)}", "CMD [\"bash\"]"]
+            args = ["docker", "import"]
+            for change in changes:
+                args += ["--change", change]
+            tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+            subprocess.run([*args, "-", recipe.tag], stdin=tar.stdout, check=True, stdout=subprocess.DEVNULL)
+            tar.wait()
+
+    def _wheelhouse(self, recipe: Recipe) -> Path:
+        wheels = _paths.state_dir() / "wheelhouse" / recipe.key
+        wheels.mkdir(parents=True, exist_ok=True)
+        self.report(f"{recipe.key}: wheelhouse ({len(recipe.requirements)} requirements)")
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(wheels),
+             *recipe.requirements, *_MARKER_TRAP],
+            check=True,
+        )
+        return wheels
+
+    def _docker_build(self, recipe: Recipe) -> None:
+        parent_arg = "BASE_IMAGE" if recipe.parent == "base" else "PYTHON_IMAGE"
+        parent_tag = self.recipes[recipe.parent or "base"].tag
+        wheels = self._wheelhouse(recipe) if recipe.requirements else None
+        with tempfile.TemporaryFile() as context:
+            with tarfile.open(fileobj=context, mode="w") as tar:
+                for path in _files(recipe.directory):
+                    tar.add(path, arcname=str(path.relative_to(recipe.directory)))
+                for source, arcname in recipe.extra:
+                    for path in _files(source):
+                        tar.add(path, arcname=f"{arcname}/{path.relative_to(source)}")
+                if wheels is not None:
+                    tar.add(wheels, arcname="wheels")
+                    self._add_text(tar, "requirements.txt", "\n".join(recipe.requirements) + "\n")
+            context.seek(0)
+            stream = self.engine.api.build(
+                fileobj=context,
+                custom_context=True,
+                tag=recipe.tag,
+                buildargs={parent_arg: parent_tag},
+                labels={HASH_LABEL: self.content_hash(recipe.key), RECIPE_LABEL: recipe.key},
+                rm=True,
+                forcerm=True,
+                decode=True,
+            )
+            tail: list[str] = []
+            for chunk in stream:
+                if "error" in chunk:
+                    raise HarnessError(f"building {recipe.tag} failed: {chunk['error'].strip()}\n" + "".join(tail[-20:]))
+                line = chunk.get("stream", "")
+                if line:
+                    tail.append(line)
+                    if line.startswith("Step "):
+                        self.report(f"{recipe.key}: {line.strip()}")
+        # The build stage (with its wheels) is dangling now: drop it, only ours.
+        self.engine.images.prune(filters={"dangling": True, "label": BUILD_STAGE_LABEL})
+
+    @staticmethod
+    def _add_text(tar: tarfile.TarFile, name: str, text: str) -> None:
+        import io
+
+        data = text.encode()
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+def listing() -> list[dict[str, str]]:
+    """Each stack image: its tag, whether present, and where it came from."""
+    builder_hashes = ImageBuilder(report=lambda _: None)
+    rows = []
+    for key, recipe in builder_hashes.recipes.items():
+        try:
+            labels = builder_hashes.engine.images.get(recipe.tag).labels or {}
+            origin = "built here" if HASH_LABEL in labels else "upstream"
+            state = "current" if builder_hashes.is_current(key) or origin == "upstream" else "stale"
+        except ImageNotFound:
+            origin, state = "-", "missing"
+        rows.append({"image": key, "tag": recipe.tag, "origin": origin, "state": state})
+    return rows
+
+
+def require(tags: list[str]) -> None:
+    """Fail with one line naming `make images` when any image is absent."""
+    engine = _docker.client()
+    missing = []
+    for tag in tags:
+        try:
+            engine.images.get(tag)
+        except ImageNotFound:
+            missing.append(tag)
+    if missing:
+        raise ImageMissing(f"image(s) missing: {', '.join(missing)}: run `make images`")

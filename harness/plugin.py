@@ -1,0 +1,332 @@
+"""How tests see the stack: the pytest plugin (registered through the `pytest11` entry point).
+
+One stack per test run, shared by every pytest-xdist worker:
+
+* the first worker that needs it starts it under a file lock in the xdist base temp and records it;
+  the others attach to the record;
+* the controller process (the only process with no `workerinput`) tears it down exactly once, in
+  `pytest_sessionfinish`, after every worker has finished — on pass, failure, Ctrl-C and SIGTERM;
+* after a SIGKILL, the next run reaps the leftovers by label (their owner process is gone).
+
+Each worker gets its own slice of the shared backends: a Redis database, a Chroma tenant and
+database, and a namespace header for the mocks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from filelock import FileLock
+
+from harness import _labels, reaper, topology
+from harness.errors import HarnessError
+from harness.stack import Stack, new_project_name
+
+NAMESPACE_HEADER = "X-Harness-Namespace"
+STATE_FILE = "harness-stack.json"
+LITELLM_MASTER_KEY = os.environ.get("HARNESS_LITELLM_MASTER_KEY", "sk-harness-master")
+
+# Which fixture reaches which service: a failing test gets the logs of those it used.
+FIXTURE_SERVICES = {
+    "redis_client": "redis",
+    "chroma_client": "chromadb",
+    "openai_client": "litellm",
+    "comfyui_url": "comfyui",
+    "wan2gp_url": "wan2gp",
+    "cablecast_url": "cablecast",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The plugin's command-line options."""
+
+    services: tuple[str, ...]
+    keep: bool
+    attach: str | None
+    health_timeout: float
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mediastack-harness")
+    group.addoption(
+        "--stack-services",
+        default=os.environ.get("HARNESS_SERVICES", ""),
+        help="comma-separated services to start (default: all; env HARNESS_SERVICES)",
+    )
+    group.addoption(
+        "--keep-stack", action="store_true", help="leave the stack running after the run"
+    )
+    group.addoption(
+        "--attach-stack",
+        nargs="?",
+        const="@up",
+        default=None,
+        metavar="PROJECT",
+        help="use a running stack (default: the one `harness up` / `make up` started)",
+    )
+    group.addoption(
+        "--health-timeout", type=float, default=180.0, help="seconds to wait for healthy services"
+    )
+
+
+def _settings(config: pytest.Config) -> Settings:
+    services = tuple(s.strip() for s in config.getoption("stack_services").split(",") if s.strip())
+    topology.load().select(services)  # unknown names fail here, listing the known ones
+    return Settings(
+        services=services,
+        keep=config.getoption("keep_stack"),
+        attach=config.getoption("attach_stack"),
+        health_timeout=config.getoption("health_timeout"),
+    )
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _run_id(config: pytest.Config) -> str:
+    """The run's compose project: from PYTEST_XDIST_TESTRUNUID (same in every worker) or fresh."""
+    if _is_worker(config):
+        return os.environ["HARNESS_RUN_ID"]
+    uid = getattr(config.option, "testrunuid", None)
+    return new_project_name(uid)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _is_worker(config):
+        return
+    # The controller owns the run; workers inherit these when xdist spawns them.
+    if getattr(config.option, "testrunuid", "missing") is None:
+        config.option.testrunuid = os.urandom(16).hex()
+    os.environ["HARNESS_RUN_ID"] = _run_id(config)
+    os.environ["HARNESS_OWNER"] = _labels.owner_token()
+    if config.getoption("keep_stack"):
+        os.environ["HARNESS_OWNER"] = _labels.KEPT
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def _terminate(signum: int, frame: Any) -> None:  # SIGTERM takes the Ctrl-C path
+        signal.signal(signal.SIGTERM, previous)
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if previous in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def _shared_dir(config: pytest.Config) -> Path:
+    basetemp = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    return basetemp.parent if _is_worker(config) else basetemp
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if _is_worker(config) or config.getoption("attach_stack"):
+        return
+    state = _shared_dir(config) / STATE_FILE
+    if not state.exists():
+        return
+    record = json.loads(state.read_text())
+    if config.getoption("keep_stack") and not record.get("error"):
+        run = record["project"]
+        print(f"\nmediastack-harness: stack {run} kept; attach with --attach-stack {run}")
+        return
+    Stack(record["project"]).down()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if _is_worker(config):
+        return None
+    return f"mediastack-harness: run {os.environ.get('HARNESS_RUN_ID')}"
+
+
+# -- the shared stack ------------------------------------------------------------------------
+_ACTIVE: dict[str, Stack] = {}
+
+
+def _attached_project(value: str) -> str:
+    if value != "@up":
+        return value
+    from harness._state import read_up_record
+
+    return read_up_record()["project"]
+
+
+@pytest.fixture(scope="session")
+def harness_run(pytestconfig: pytest.Config) -> str:
+    """The run id: the compose project name and the label on everything the run creates."""
+    attach = pytestconfig.getoption("attach_stack")
+    return _attached_project(attach) if attach else _run_id(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def stack(pytestconfig: pytest.Config, harness_run: str) -> Stack:
+    """The run's stack, started once for all xdist workers and healthy."""
+    settings = _settings(pytestconfig)
+    if settings.attach:
+        attached = Stack(harness_run)
+        wanted = [s.name for s in attached.topology.select(settings.services)]
+        missing = sorted(set(wanted) - set(attached.running_services()))
+        if missing:
+            pytest.fail(f"stack {harness_run} has no running {', '.join(missing)}: `make up` first")
+        _ACTIVE["stack"] = attached
+        return attached
+    shared = _shared_dir(pytestconfig)
+    owner = os.environ.get("HARNESS_OWNER", _labels.owner_token())
+    started = Stack(harness_run, owner=owner)
+    with FileLock(str(shared / "harness-stack.lock")):
+        state = shared / STATE_FILE
+        if state.exists():
+            record = json.loads(state.read_text())
+            if record.get("error"):
+                pytest.fail(f"the stack failed to start in another worker: {record['error']}")
+        else:
+            try:
+                names = started.up(settings.services, timeout=settings.health_timeout)
+            except HarnessError as error:
+                state.write_text(json.dumps({"project": harness_run, "error": str(error)}))
+                raise
+            state.write_text(json.dumps({"project": harness_run, "services": names}))
+    _ACTIVE["stack"] = started
+    return started
+
+
+# -- per-worker clients -----------------------------------------------------------------------
+def _worker_index(worker_id: str) -> int:
+    return int(worker_id[2:]) if worker_id.startswith("gw") else 0
+
+
+@pytest.fixture(scope="session")
+def harness_namespace(harness_run: str, worker_id: str) -> str:
+    """This worker's namespace on the shared stack (mock header, Chroma tenant, key prefix)."""
+    return f"{harness_run}-{worker_id}"
+
+
+@pytest.fixture
+def redis_client(stack: Stack, worker_id: str) -> Iterator[Any]:
+    """redis-py client on this worker's own database, emptied before the test."""
+    import redis
+
+    address = stack.address("redis")
+    database = 1 + _worker_index(worker_id) % 63
+    client = redis.Redis(host=address.host, port=address.port, db=database)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def chroma_client(stack: Stack, harness_namespace: str) -> Any:
+    """`chromadb.HttpClient` on this worker's own tenant and database (pass embeddings)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    address = stack.address("chromadb")
+    admin = chromadb.AdminClient(
+        ChromaSettings(
+            chroma_api_impl="chromadb.api.fastapi.FastAPI",
+            chroma_server_host=address.host,
+            chroma_server_http_port=address.port,
+            anonymized_telemetry=False,
+        )
+    )
+    try:
+        admin.create_tenant(harness_namespace)
+        admin.create_database("tests", tenant=harness_namespace)
+    except Exception as error:  # attached to a stack an earlier run already used
+        if "already exists" not in str(error).lower():
+            raise
+    return chromadb.HttpClient(
+        host=address.host,
+        port=address.port,
+        tenant=harness_namespace,
+        database="tests",
+        settings=ChromaSettings(anonymized_telemetry=False),
+    )
+
+
+@pytest.fixture(scope="session")
+def openai_client(stack: Stack) -> Any:
+    """The `openai` client on the LiteLLM proxy (models `mock-gpt`, `mock-embed`)."""
+    import openai
+
+    return openai.OpenAI(
+        base_url=f"{stack.address('litellm').url}/v1", api_key=LITELLM_MASTER_KEY, max_retries=0
+    )
+
+
+@pytest.fixture(scope="session")
+def comfyui_url(stack: Stack) -> str:
+    """Base URL of the ComfyUI mock."""
+    return stack.address("comfyui").url
+
+
+@pytest.fixture(scope="session")
+def wan2gp_url(stack: Stack) -> str:
+    """Base URL of the Wan2GP mock (a Gradio app)."""
+    return stack.address("wan2gp").url
+
+
+@pytest.fixture(scope="session")
+def cablecast_url(stack: Stack) -> str:
+    """Base URL of the Cablecast stub (its API lives under /cablecastapi/v1/)."""
+    return stack.address("cablecast").url
+
+
+@pytest.fixture
+def mock_http(stack: Stack, harness_namespace: str) -> Iterator[Callable[[str], httpx.Client]]:
+    """`mock_http("comfyui")`: an httpx client on that mock, in this worker's namespace."""
+    with ExitStack() as clients:
+
+        def open_client(service: str) -> httpx.Client:
+            return clients.enter_context(
+                httpx.Client(
+                    base_url=stack.address(service).url,
+                    headers={NAMESPACE_HEADER: harness_namespace},
+                    timeout=30,
+                )
+            )
+
+        yield open_client
+
+
+@pytest.fixture
+def isolated_service(harness_run: str) -> Iterator[Callable[..., Any]]:
+    """`isolated_service("redis")`: a throwaway container of that service, removed after the test.
+
+    Built from the same compose definition as the shared stack's service; safe to kill.
+    """
+    from harness.containers import isolated
+
+    with ExitStack() as started:
+
+        def start(service: str, timeout: float = 120.0) -> Any:
+            return started.enter_context(isolated(service, harness_run, timeout=timeout))
+
+        yield start
+
+
+# -- failure reports ----------------------------------------------------------------------------
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    used = getattr(item, "fixturenames", ())
+    if report.failed and "stack" in used and "stack" in _ACTIVE:
+        shared = _ACTIVE["stack"]
+        services = sorted({FIXTURE_SERVICES[f] for f in used if f in FIXTURE_SERVICES})
+        for service in services or shared.running_services():
+            report.sections.append((f"harness logs: {service}", shared.logs(service)))
+    return report
+
+
+def leftovers_of(run: str) -> dict[str, list[str]]:
+    """Whatever still carries the run's label (for teardown tests)."""
+    return reaper.leftovers(run)

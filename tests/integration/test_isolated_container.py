@@ -1,0 +1,31 @@
+"""The testcontainers path: a throwaway container from the same compose definition."""
+
+from __future__ import annotations
+
+import docker
+import redis
+
+from harness import _labels, reaper
+from harness.containers import definition, isolated
+
+
+def test_isolated_redis_is_healthy_labeled_and_removed(isolated_service, harness_run: str) -> None:
+    with_run = reaper.leftovers(harness_run).get("containers", [])
+    service = isolated_service("redis")
+    client = redis.Redis(host=service.address.host, port=service.address.port)
+    assert client.ping()
+    container = service.docker
+    container.reload()
+    assert container.labels[_labels.RUN] == harness_run
+    assert container.attrs["State"]["Health"]["Status"] == "healthy"
+    assert container.attrs["Config"]["Cmd"] == definition("redis").command
+    assert len(reaper.leftovers(harness_run)["containers"]) == len(with_run) + 1
+    container.kill()  # destroying it touches nothing shared
+
+
+def test_isolated_container_is_removed_when_its_context_ends(harness_run: str) -> None:
+    with isolated("redis", harness_run) as started:
+        container_id = started.docker.id
+        assert redis.Redis(host="127.0.0.1", port=started.address.port).ping()
+    remaining = docker.from_env().containers.list(all=True, filters={"id": container_id})
+    assert remaining == []

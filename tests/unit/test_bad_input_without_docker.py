@@ -1,0 +1,49 @@
+"""Errors that need no engine: one line, non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import _docker
+from harness.errors import ComposeMissing
+
+
+def _harness(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        capture_output=True, text=True, env={**os.environ, **env},
+    )
+
+
+def test_unreachable_docker_says_how_to_start_it(tmp_path: Path) -> None:
+    result = _harness("images", "list", DOCKER_HOST=f"unix://{tmp_path}/no.sock")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Docker engine unreachable" in lines[0] and "make setup" in lines[0]
+
+
+def test_missing_compose_plugin_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "docker"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ComposeMissing, match="Compose v2 is missing"):
+        _docker.compose_cli()
+
+
+def test_unknown_service_option_fails_before_any_docker_call(tmp_path: Path) -> None:
+    result = _harness("up", "--services", "kafka", DOCKER_HOST=f"unix://{tmp_path}/no.sock")
+    assert result.returncode == 1
+    assert "unknown service 'kafka'" in result.stderr
+
+
+def test_every_command_has_help() -> None:
+    for command in (["up"], ["down"], ["status"], ["logs"], ["images", "build"], ["images", "list"], ["engine", "ensure"]):
+        result = _harness(*command, "--help")
+        assert result.returncode == 0, command
+        assert "Usage" in result.stdout
