@@ -25,13 +25,13 @@ images: venv
 	$(HARNESS) images build
 
 test: ## unit and integration tests under pytest-xdist
-	$(BIN)/pytest -n $(WORKERS) tests/unit tests/integration $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)
 
 test-unit:
-	$(BIN)/pytest -n $(WORKERS) tests/unit $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit $(PYTEST_ARGS)
 
 test-integration: ## MARK=faults to pick a suite
-	$(BIN)/pytest -n $(WORKERS) tests/integration $(if $(MARK),-m "$(MARK)") $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/integration $(if $(MARK),-m "$(MARK)") $(PYTEST_ARGS)
 
 up:
 	$(HARNESS) up

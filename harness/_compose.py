@@ -12,6 +12,7 @@ from pathlib import Path
 from harness import _docker
 from harness.errors import ComposeError, PortInUse
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _PORT_TAKEN = re.compile(r"(address already in use|port is already allocated)", re.I)
 
 
@@ -56,7 +57,8 @@ class Compose:
     def logs(self, service: str, tail: int = 50) -> str:
         """The service's last `tail` log lines."""
         try:
-            return self.run("logs", "--no-color", "--no-log-prefix", "--tail", str(tail), service)
+            text = self.run("logs", "--no-color", "--no-log-prefix", "--tail", str(tail), service)
+            return _ANSI.sub("", text)
         except ComposeError as error:
             return f"(no logs: {error})"
 

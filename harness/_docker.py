@@ -36,6 +36,7 @@ def compose_cli() -> list[str]:
     if probe.returncode != 0:
         raise ComposeMissing(
             "Docker Compose v2 is missing (`docker compose version` failed): install the "
-            "docker-compose-plugin (Docker's repo) or docker-compose-v2 (Ubuntu), or run `make setup`"
+            "docker-compose-plugin (Docker's repo) or docker-compose-v2 (Ubuntu), "
+            "or run `make setup`"
         )
     return ["docker", "compose"]

@@ -1,4 +1,4 @@
-"""Make sure a Docker engine and the Compose v2 plugin answer (installing them on Debian as root)."""
+"""Make sure a Docker engine and Compose v2 answer; install them on Debian/Ubuntu as root."""
 
 from __future__ import annotations
 
@@ -28,7 +28,11 @@ def _ok(*command: str) -> bool:
 
 
 def _can_install() -> bool:
-    return os.geteuid() == 0 and Path("/etc/debian_version").exists() and shutil.which("apt-get") is not None
+    return (
+        os.geteuid() == 0
+        and Path("/etc/debian_version").exists()
+        and shutil.which("apt-get") is not None
+    )
 
 
 def _apt(*args: str) -> None:
@@ -46,7 +50,9 @@ def _start_daemon(report: Report) -> None:
     deadline = time.monotonic() + 60
     while not _ok("docker", "info"):
         if time.monotonic() > deadline:
-            raise DockerUnavailable("dockerd did not answer within 60 s: see /var/log/harness-dockerd.log")
+            raise DockerUnavailable(
+                "dockerd did not answer within 60 s: see /var/log/harness-dockerd.log"
+            )
         time.sleep(0.5)
 
 
@@ -59,8 +65,13 @@ def _install_compose_plugin(report: Report) -> None:
     try:
         _apt("update")
         with tempfile.TemporaryDirectory() as work:
-            subprocess.run(["apt-get", "-qq", "download", "docker-compose"], cwd=work, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                ["apt-get", "-qq", "download", "docker-compose"],
+                cwd=work,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             package = next(Path(work).glob("docker-compose_*.deb"))
             subprocess.run(["dpkg", "-x", str(package), f"{work}/x"], check=True)
             PLUGIN_DIR.mkdir(parents=True, exist_ok=True)
@@ -73,19 +84,32 @@ def _install_compose_plugin(report: Report) -> None:
 
 def ensure(install: bool, report: Report = print) -> None:
     """Check (and with `install`, provide) the engine, Compose v2, debootstrap and iptables."""
-    missing_tools = [tool for tool in ("dockerd", "debootstrap", "iptables") if shutil.which(tool) is None]
+    missing_tools = [
+        tool for tool in ("dockerd", "debootstrap", "iptables") if shutil.which(tool) is None
+    ]
     if missing_tools:
         if not (install and _can_install()):
             raise DockerUnavailable(
                 f"missing {', '.join(missing_tools)}: install Docker Engine "
-                "(https://docs.docker.com/engine/install/) and debootstrap, or run `make setup` as root on Debian/Ubuntu"
+                "(https://docs.docker.com/engine/install/) and debootstrap, "
+                "or run `make setup` as root on Debian/Ubuntu"
             )
         report(f"installing {', '.join(missing_tools)} from Debian's packages")
         _apt("update")
-        _apt("install", "-y", "--no-install-recommends", "docker.io", "debootstrap", "iptables", "tar")
+        _apt(
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "docker.io",
+            "debootstrap",
+            "iptables",
+            "tar",
+        )
     if not _ok("docker", "info"):
         if not (install and os.geteuid() == 0):
-            raise DockerUnavailable("the Docker engine does not answer: start it (`sudo systemctl start docker`)")
+            raise DockerUnavailable(
+                "the Docker engine does not answer: start it (`sudo systemctl start docker`)"
+            )
         _start_daemon(report)
     if not _ok("docker", "compose", "version"):
         if not (install and _can_install()):
@@ -95,5 +119,7 @@ def ensure(install: bool, report: Report = print) -> None:
             )
         _install_compose_plugin(report)
         if not _ok("docker", "compose", "version"):
-            raise ComposeMissing("the Compose v2 plugin was installed but `docker compose version` fails")
+            raise ComposeMissing(
+                "the Compose v2 plugin was installed but `docker compose version` fails"
+            )
     report("docker engine and compose v2: ok")

@@ -21,7 +21,9 @@ app = typer.Typer(
     add_completion=False,
 )
 images_app = typer.Typer(help="Build or list the stack's images.", no_args_is_help=True)
-engine_app = typer.Typer(help="Check or install the Docker engine and Compose v2.", no_args_is_help=True)
+engine_app = typer.Typer(
+    help="Check or install the Docker engine and Compose v2.", no_args_is_help=True
+)
 app.add_typer(images_app, name="images")
 app.add_typer(engine_app, name="engine")
 
@@ -53,10 +55,12 @@ def _services(value: str | None) -> list[str]:
 @app.command()
 @one_line_errors
 def up(
-    services: Annotated[str | None, typer.Option(help="Comma-separated services (default: all).")] = None,
+    services: Annotated[
+        str | None, typer.Option(help="Comma-separated services (default: all).")
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for health.")] = 180.0,
 ) -> None:
-    """Start the stack (or some services) and wait until healthy; tests attach with --attach-stack."""
+    """Start the stack (or some services) until healthy; tests attach with --attach-stack."""
     names = _services(services)
     stack = Stack(_state.UP_PROJECT, owner=_labels.KEPT)
     with console.status("starting…") as status:
@@ -90,7 +94,9 @@ def _print_status(stack: Stack) -> None:
     for column in ("service", "health", "address"):
         table.add_column(column)
     for service, health in stack.health().items():
-        address = str(stack.address(service)) if health not in ("missing", "exited", "dead") else "-"
+        address = (
+            str(stack.address(service)) if health not in ("missing", "exited", "dead") else "-"
+        )
         table.add_row(service, health, address)
     console.print(table)
 
@@ -145,7 +151,9 @@ def images_list() -> None:
 @engine_app.command("ensure")
 @one_line_errors
 def engine_ensure(
-    install: Annotated[bool, typer.Option(help="Install and start what is missing (root, Debian/Ubuntu).")] = False,
+    install: Annotated[
+        bool, typer.Option(help="Install and start what is missing (root, Debian/Ubuntu).")
+    ] = False,
 ) -> None:
     """Check that Docker and Compose v2 answer; install them with --install."""
     _engine.ensure(install=install, report=lambda line: console.print(line, highlight=False))
@@ -157,4 +165,4 @@ def main() -> None:  # pragma: no cover - console script shim
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

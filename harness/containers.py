@@ -19,13 +19,13 @@ from typing import Any
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
-from testcontainers.core.config import testcontainers_config  # noqa: E402
-from testcontainers.core.container import DockerContainer  # noqa: E402
-from testcontainers.core.wait_strategies import HealthcheckWaitStrategy  # noqa: E402
+from testcontainers.core.config import testcontainers_config
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.wait_strategies import HealthcheckWaitStrategy
 
-from harness import _labels, _paths, images, topology  # noqa: E402
-from harness._compose import Compose  # noqa: E402
-from harness.stack import Address  # noqa: E402
+from harness import _labels, _paths, images, topology
+from harness._compose import Compose
+from harness.stack import Address
 
 testcontainers_config.ryuk_disabled = True
 
@@ -119,7 +119,9 @@ def isolated(service: str, run: str, *, timeout: float = 120.0) -> Iterator[Isol
         container.with_volume_mapping(host_path, mount["bind"], mount["mode"])
     try:
         container.start()
-        port = int(container.get_docker_client().port(container.get_container_id(), spec.container_port))
+        port = int(
+            container.get_docker_client().port(container.get_container_id(), spec.container_port)
+        )
         yield IsolatedService(service, Address("127.0.0.1", port), container)
     finally:
         container.stop()

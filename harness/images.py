@@ -183,7 +183,9 @@ class ImageBuilder:
 
     def _debootstrap(self, recipe: Recipe) -> None:
         if shutil.which("debootstrap") is None:
-            raise HarnessError("debootstrap is missing: `apt-get install debootstrap` (or `make setup`)")
+            raise HarnessError(
+                "debootstrap is missing: `apt-get install debootstrap` (or `make setup`)"
+            )
         with tempfile.TemporaryDirectory(prefix="harness-rootfs-") as rootfs:
             subprocess.run(
                 ["debootstrap", "--variant=minbase", "bookworm", rootfs, DEBIAN_MIRROR],
@@ -194,12 +196,14 @@ class ImageBuilder:
                 for path in (Path(rootfs) / leftover).glob("*"):
                     if path.is_file():
                         path.unlink()
-            changes = [f"LABEL {HASH_LABEL}={self.content_hash(recipe.key)}", "CMD [\"bash\"]"]
+            changes = [f"LABEL {HASH_LABEL}={self.content_hash(recipe.key)}", 'CMD ["bash"]']
             args = ["docker", "import"]
             for change in changes:
                 args += ["--change", change]
             tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
-            subprocess.run([*args, "-", recipe.tag], stdin=tar.stdout, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [*args, "-", recipe.tag], stdin=tar.stdout, check=True, stdout=subprocess.DEVNULL
+            )
             tar.wait()
 
     def _wheelhouse(self, recipe: Recipe) -> Path:
@@ -207,8 +211,17 @@ class ImageBuilder:
         wheels.mkdir(parents=True, exist_ok=True)
         self.report(f"{recipe.key}: wheelhouse ({len(recipe.requirements)} requirements)")
         subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(wheels),
-             *recipe.requirements, *_MARKER_TRAP],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--wheel-dir",
+                str(wheels),
+                *recipe.requirements,
+                *_MARKER_TRAP,
+            ],
             check=True,
         )
         return wheels
@@ -241,7 +254,10 @@ class ImageBuilder:
             tail: list[str] = []
             for chunk in stream:
                 if "error" in chunk:
-                    raise HarnessError(f"building {recipe.tag} failed: {chunk['error'].strip()}\n" + "".join(tail[-20:]))
+                    raise HarnessError(
+                        f"building {recipe.tag} failed: {chunk['error'].strip()}\n"
+                        + "".join(tail[-20:])
+                    )
                 line = chunk.get("stream", "")
                 if line:
                     tail.append(line)

@@ -154,7 +154,9 @@ class Stack:
             )
             if not bindings:
                 raise HarnessError(f"service {service} publishes no port in stack {self.project}")
-            self._addresses[service] = Address(bindings[0]["HostIp"] or "127.0.0.1", int(bindings[0]["HostPort"]))
+            self._addresses[service] = Address(
+                bindings[0]["HostIp"] or "127.0.0.1", int(bindings[0]["HostPort"])
+            )
         return self._addresses[service]
 
     def logs(self, service: str, tail: int = 50) -> str:

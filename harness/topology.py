@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -51,7 +52,7 @@ class Topology:
             known = ", ".join(self.services)
             raise UnknownService(f"unknown service {name!r}; known services: {known}") from None
 
-    def select(self, names: list[str] | tuple[str, ...] | None) -> list[Service]:
+    def select(self, names: Sequence[str] | None) -> list[Service]:
         """The named services (all when `names` is empty), validated."""
         if not names:
             return list(self.services.values())
@@ -67,7 +68,9 @@ def _parse_service(name: str, spec: dict) -> Service:
     image = str(spec["image"])
     match = _IMAGE_REF.match(image)
     if not match:
-        raise ValueError(f"service {name}: image must be ${{HARNESS_..._IMAGE:-default}}, got {image}")
+        raise ValueError(
+            f"service {name}: image must be ${{HARNESS_..._IMAGE:-default}}, got {image}"
+        )
     ports = spec.get("ports") or []
     if len(ports) != 1:
         raise ValueError(f"service {name}: exactly one client-facing port must be published")

@@ -73,13 +73,33 @@ def inner_pytest(tmp_path: Path) -> Callable[..., InnerRun]:
 
     def start(source: str, *args: str) -> InnerRun:
         (tmp_path / "test_inner.py").write_text(source)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_RUN", "HARNESS_OWNER"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("PYTEST_", "HARNESS_RUN", "HARNESS_OWNER"))
+        }
         env["HARNESS_PROJECT_ROOT"] = str(_paths.project_root())
         env["INNER_DIR"] = str(tmp_path)
         process = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--basetemp",
-             str(tmp_path / "basetemp"), "--rootdir", str(tmp_path), *args, str(tmp_path / "test_inner.py")],
-            cwd=tmp_path, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-q",
+                "--basetemp",
+                str(tmp_path / "basetemp"),
+                "--rootdir",
+                str(tmp_path),
+                *args,
+                str(tmp_path / "test_inner.py"),
+            ],
+            cwd=tmp_path,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         run = InnerRun(process, tmp_path)

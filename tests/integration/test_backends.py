@@ -17,7 +17,9 @@ def test_redis_round_trip_and_queue(redis_client) -> None:
 
 
 def test_chroma_stores_and_finds_explicit_embeddings(chroma_client) -> None:
-    characters = chroma_client.create_collection(f"characters-{uuid.uuid4().hex[:8]}", embedding_function=None)
+    characters = chroma_client.create_collection(
+        f"characters-{uuid.uuid4().hex[:8]}", embedding_function=None
+    )
     characters.add(
         ids=["hero", "villain", "sidekick"],
         embeddings=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.9, 0.1, 0.0]],
@@ -49,7 +51,9 @@ def test_litellm_proxy_streams(openai_client) -> None:
 def test_litellm_proxy_embeds_and_refuses_without_key(openai_client, stack: Stack) -> None:
     embedding = openai_client.embeddings.create(model="mock-embed", input="hero")
     assert len(embedding.data[0].embedding) == 8
-    response = httpx.post(f"{stack.address('litellm').url}/v1/chat/completions", json={"model": "mock-gpt"})
+    response = httpx.post(
+        f"{stack.address('litellm').url}/v1/chat/completions", json={"model": "mock-gpt"}
+    )
     assert response.status_code == 401
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,14 +28,18 @@ def test_health_deadline_names_the_service_and_shows_its_logs(fresh_project: str
     assert reaper.leftovers(fresh_project) == {}
 
 
-def test_missing_image_names_make_images(fresh_project: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_image_names_make_images(
+    fresh_project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HARNESS_REDIS_IMAGE", "mediastack-harness/absent:0")
     with pytest.raises(ImageMissing, match="make images"):
         Stack(fresh_project).up(["redis"])
     assert reaper.leftovers(fresh_project) == {}
 
 
-def test_taken_host_port_is_one_clear_error(fresh_project: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_taken_host_port_is_one_clear_error(
+    fresh_project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
@@ -47,20 +49,12 @@ def test_taken_host_port_is_one_clear_error(fresh_project: str, monkeypatch: pyt
     assert reaper.leftovers(fresh_project) == {}
 
 
-def test_invalid_compose_file_gives_composes_own_message(tmp_path: Path, fresh_project: str) -> None:
+def test_invalid_compose_file_gives_composes_own_message(
+    tmp_path: Path, fresh_project: str
+) -> None:
     broken = tmp_path / "compose.yaml"
     broken.write_text("services:\n  redis:\n    image: redis\n    ports: 12\n")
     with pytest.raises(ComposeError) as caught:
         Stack(fresh_project, compose_files=[broken]).compose.config()
     assert "ports" in str(caught.value)
     assert "\n" not in str(caught.value)
-
-
-def test_cli_unknown_service_lists_known_ones_and_starts_nothing() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "up", "--services", "redis,nosuch"],
-        capture_output=True, text=True,
-    )
-    assert result.returncode == 1
-    assert "unknown service 'nosuch'" in result.stderr and "comfyui" in result.stderr
-    assert reaper.leftovers("hx-local") == {} or "redis" not in str(reaper.leftovers("hx-local"))

@@ -16,7 +16,7 @@ from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.xdist_group("inner-runs")
 
-RECORDING_TEST = '''
+RECORDING_TEST = """
 import json, os, pathlib, time
 
 def _record(stack, worker_id, name):
@@ -25,7 +25,7 @@ def _record(stack, worker_id, name):
     path.write_text(json.dumps({{worker_id: stack.project, "containers-" + worker_id: containers}}))
 
 {tests}
-'''
+"""
 
 
 def _tests(count: int, body: str = "pass") -> str:
@@ -68,7 +68,9 @@ def test_failing_run_is_torn_down_and_reports_service_logs(inner_pytest) -> None
     assert reaper.leftovers(run.project()) == {}
 
 
-WAITING_BODY = "deadline = time.monotonic() + 120\n    while time.monotonic() < deadline: time.sleep(0.05)"
+WAITING_BODY = (
+    "deadline = time.monotonic() + 120\n    while time.monotonic() < deadline: time.sleep(0.05)"
+)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +86,9 @@ def test_interrupted_run_is_torn_down(inner_pytest, signum: int, group: bool) ->
     assert reaper.leftovers(project) == {}, output
 
 
-def test_killed_run_is_reaped_later_without_touching_a_live_stack(inner_pytest, stack: Stack) -> None:
+def test_killed_run_is_reaped_later_without_touching_a_live_stack(
+    inner_pytest, stack: Stack
+) -> None:
     live_before = stack.running_services()
     killed = inner_pytest(_source(1, WAITING_BODY), "-n", "2", *REDIS_ONLY)
     project = killed.project()

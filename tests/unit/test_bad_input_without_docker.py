@@ -16,7 +16,9 @@ from harness.errors import ComposeMissing
 def _harness(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *args],
-        capture_output=True, text=True, env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
     )
 
 
@@ -43,7 +45,15 @@ def test_unknown_service_option_fails_before_any_docker_call(tmp_path: Path) -> 
 
 
 def test_every_command_has_help() -> None:
-    for command in (["up"], ["down"], ["status"], ["logs"], ["images", "build"], ["images", "list"], ["engine", "ensure"]):
+    for command in (
+        ["up"],
+        ["down"],
+        ["status"],
+        ["logs"],
+        ["images", "build"],
+        ["images", "list"],
+        ["engine", "ensure"],
+    ):
         result = _harness(*command, "--help")
         assert result.returncode == 0, command
         assert "Usage" in result.stdout

@@ -1,0 +1,112 @@
+"""Stack start-up, teardown and memory, measured side by side with raw `docker compose` in one run.
+
+    python benchmarks/bench_stack.py [--rounds 3] [--cold]
+
+Prints the figures and writes benchmarks/results/stack.json. Targets (2 cores): warm up-to-healthy
+<= 20 s and <= 1.15x raw `docker compose up --wait`; teardown <= 10 s; stack memory <= 2 GB.
+`--cold` also removes every stack image and times `harness images build` from nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harness import _docker, _paths, images
+from harness.stack import Stack, new_project_name
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _timed(action: object) -> float:
+    start = time.perf_counter()
+    action()  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def _raw_compose(project: str, *args: str) -> None:
+    subprocess.run(
+        ["docker", "compose", "-p", project, "-f", str(_paths.compose_file()), *args],
+        check=True,
+        capture_output=True,
+        env={
+            "HARNESS_RUN_ID": project,
+            "HARNESS_OWNER": "kept",
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+        },
+    )
+
+
+def _memory_bytes(stack: Stack) -> int:
+    total = 0
+    for container in stack.containers().values():
+        stats = container.stats(stream=False)
+        usage = stats.get("memory_stats", {})
+        total += usage.get("usage", 0) - usage.get("stats", {}).get("inactive_file", 0)
+    return total
+
+
+def measure(rounds: int) -> dict[str, object]:
+    harness_up, raw_up, teardown, raw_down, memory = [], [], [], [], []
+    for _ in range(rounds):
+        stack = Stack(new_project_name())
+        harness_up.append(_timed(stack.up))
+        memory.append(max(_memory_bytes(stack) for _ in range(5)))
+        teardown.append(_timed(stack.down))
+        raw = new_project_name()
+        raw_up.append(_timed(lambda p=raw: _raw_compose(p, "up", "-d", "--wait")))
+        raw_down.append(_timed(lambda p=raw: _raw_compose(p, "down", "-v", "-t", "3")))
+    up, raw_median = statistics.median(harness_up), statistics.median(raw_up)
+    return {
+        "rounds": rounds,
+        "harness_up_s": harness_up,
+        "raw_compose_up_wait_s": raw_up,
+        "harness_up_median_s": up,
+        "raw_compose_up_median_s": raw_median,
+        "up_ratio": up / raw_median,
+        "teardown_s": teardown,
+        "teardown_median_s": statistics.median(teardown),
+        "raw_compose_down_median_s": statistics.median(raw_down),
+        "peak_stack_memory_mib": max(memory) / 2**20,
+    }
+
+
+def cold_images() -> float:
+    engine = _docker.client()
+    for recipe in images.recipes().values():
+        with contextlib.suppress(Exception):  # absent already
+            engine.images.remove(recipe.tag, force=True)
+    return _timed(lambda: images.ImageBuilder(offline=True, report=lambda _: None).ensure())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cold", action="store_true", help="also time a build with no images")
+    args = parser.parse_args()
+    figures: dict[str, object] = {}
+    if args.cold:
+        figures["cold_images_build_s"] = cold_images()
+    figures.update(measure(args.rounds))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "stack.json").write_text(json.dumps(figures, indent=2))
+    print(
+        f"warm up to healthy: harness {figures['harness_up_median_s']:.2f} s, "
+        f"raw compose --wait {figures['raw_compose_up_median_s']:.2f} s, "
+        f"ratio {figures['up_ratio']:.2f} (target <= 1.15, <= 20 s)"
+    )
+    print(f"teardown: {figures['teardown_median_s']:.2f} s (target <= 10 s)")
+    print(f"peak stack memory: {figures['peak_stack_memory_mib']:.0f} MiB (target <= 2048)")
+    if "cold_images_build_s" in figures:
+        print(f"cold image build: {figures['cold_images_build_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
