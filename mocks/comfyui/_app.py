@@ -1,0 +1,24 @@
+"""create_app(): the ComfyUI mock as a FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mocks._control import ControlPlane, install_control
+
+from ._routes import build_router
+from ._state import Config, Hub
+
+
+def create_app(config: Config) -> FastAPI:
+    """ComfyUI mock with the harness control plane; every route also under /api."""
+    app = FastAPI(title="ComfyUI mock", docs_url=None, redoc_url=None, openapi_url=None)
+    hub = Hub(config)
+    control: ControlPlane = install_control(
+        app, service="comfyui", on_reset=hub.reset, seed=config.seed
+    )
+    router = build_router(hub, control)
+    app.include_router(router)
+    app.include_router(router, prefix="/api")
+    app.state.hub = hub
+    return app

@@ -1,0 +1,318 @@
+"""Runs prompts one at a time per namespace and emits ComfyUI's WebSocket messages."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+from PIL import Image
+
+from . import _images
+from ._state import Config, QueueItem, Space
+
+MAGIC_ERROR_TOKEN = "__MOCK_EXECUTION_ERROR__"
+FLAG_FAIL_NODE = "comfyui.fail_node"
+FLAG_STEP_SECONDS = "comfyui.step_seconds"
+MAXIMUM_HISTORY_SIZE = 10000
+
+
+class Interrupted(Exception):
+    """ComfyUI's InterruptProcessingException."""
+
+
+class MockExecutionError(RuntimeError):
+    """Raised by a node when the mock is told to fail."""
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch, as ComfyUI's timestamps."""
+    return int(time.time() * 1000)
+
+
+def execution_order(prompt: dict[str, Any], outputs: Iterable[str]) -> list[str]:
+    """Nodes needed by `outputs`, dependencies first (depth-first over inputs)."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(node_id: str) -> None:
+        if node_id in seen:
+            return
+        seen.add(node_id)
+        for value in prompt[node_id].get("inputs", {}).values():
+            if isinstance(value, list) and len(value) == 2:
+                visit(value[0])
+        order.append(node_id)
+
+    for out in outputs:
+        visit(out)
+    return order
+
+
+def _format_value(x: Any) -> Any:
+    return x if x is None or isinstance(x, int | float | bool | str) else str(x)
+
+
+class Run:
+    """One prompt's execution."""
+
+    def __init__(
+        self, space: Space, item: QueueItem, config: Config, flags: dict[str, Any]
+    ) -> None:
+        self.space = space
+        self.item = item
+        self.config = config
+        self.flags = flags
+        self.client_id: str | None = item.extra_data.get("client_id")
+        self.prompt_id = item.prompt_id
+        self.messages: list[list[Any]] = []
+        self.values: dict[str, Any] = {}
+        self.executed: list[str] = []
+        self.ui_outputs: dict[str, Any] = {}
+        self.meta: dict[str, Any] = {}
+        self.success = True
+
+    async def add_message(self, event: str, data: dict[str, Any], broadcast: bool) -> None:
+        data = {**data, "timestamp": now_ms()}
+        self.messages.append([event, data])
+        if self.client_id is not None or broadcast:
+            await self.space.send_json(event, data, self.client_id)
+
+    async def to_client(self, event: str, data: dict[str, Any]) -> None:
+        if self.client_id is not None:
+            await self.space.send_json(event, data, self.client_id)
+
+    def check_interrupt(self) -> None:
+        if self.space.interrupted:
+            raise Interrupted
+
+    async def execute(self) -> dict[str, Any]:
+        """Run all nodes; return the history entry."""
+        space, pid = self.space, self.prompt_id
+        space.interrupted = False
+        space.client_id = self.client_id
+        await self.add_message("execution_start", {"prompt_id": pid}, broadcast=False)
+        await self.add_message("execution_cached", {"nodes": [], "prompt_id": pid}, broadcast=False)
+        prompt = self.item.prompt
+        for node_id in execution_order(prompt, self.item.outputs):
+            class_type = prompt[node_id]["class_type"]
+            try:
+                self.check_interrupt()
+                space.last_node_id = node_id
+                await self.to_client(
+                    "executing", {"node": node_id, "display_node": node_id, "prompt_id": pid}
+                )
+                ui = await self.run_node(node_id, class_type, prompt[node_id].get("inputs", {}))
+            except Interrupted:
+                self.success = False
+                await self.add_message(
+                    "execution_interrupted",
+                    {
+                        "prompt_id": pid,
+                        "node_id": node_id,
+                        "node_type": class_type,
+                        "executed": list(self.executed),
+                    },
+                    broadcast=True,
+                )
+                break
+            except Exception as ex:
+                self.success = False
+                await self.add_message(
+                    "execution_error",
+                    self.error_details(node_id, class_type, ex),
+                    broadcast=False,
+                )
+                break
+            self.executed.append(node_id)
+            if ui:
+                self.ui_outputs[node_id] = ui
+                self.meta[node_id] = {
+                    "node_id": node_id,
+                    "display_node": node_id,
+                    "parent_node": None,
+                    "real_node_id": node_id,
+                }
+                await self.to_client(
+                    "executed",
+                    {"node": node_id, "display_node": node_id, "output": ui, "prompt_id": pid},
+                )
+        else:
+            await self.add_message("execution_success", {"prompt_id": pid}, broadcast=False)
+        space.last_node_id = None
+        return {
+            "prompt": self.item.as_list(),
+            "outputs": self.ui_outputs,
+            "status": {
+                "status_str": "success" if self.success else "error",
+                "completed": self.success,
+                "messages": self.messages,
+            },
+            "meta": self.meta,
+        }
+
+    def error_details(self, node_id: str, class_type: str, ex: Exception) -> dict[str, Any]:
+        typ = type(ex)
+        module = typ.__module__
+        inputs = self.item.prompt[node_id].get("inputs", {})
+        return {
+            "prompt_id": self.prompt_id,
+            "node_id": node_id,
+            "node_type": class_type,
+            "executed": list(self.executed),
+            "exception_message": f"{ex}\n",
+            "exception_type": typ.__qualname__
+            if module == "builtins"
+            else f"{module}.{typ.__qualname__}",
+            "traceback": traceback.format_tb(ex.__traceback__),
+            "current_inputs": {
+                k: [_format_value(v)] for k, v in inputs.items() if not isinstance(v, list)
+            },
+            "current_outputs": [],
+        }
+
+    def link(self, inputs: dict[str, Any], name: str) -> Any:
+        value = inputs[name]
+        if not (isinstance(value, list) and len(value) == 2):
+            raise TypeError(f"input '{name}' is not linked to a node output")
+        return self.values[value[0]][value[1]]
+
+    async def run_node(
+        self, node_id: str, class_type: str, inputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        fail = self.flags.get(FLAG_FAIL_NODE)
+        if fail is not None and fail in (node_id, class_type):
+            raise MockExecutionError(f"mock failure injected for node {node_id} ({class_type})")
+        ui: dict[str, Any] = {}
+        if class_type == "CheckpointLoaderSimple":
+            name = inputs["ckpt_name"]
+            out: list[Any] = [f"MODEL:{name}", f"CLIP:{name}", f"VAE:{name}"]
+        elif class_type == "CLIPTextEncode":
+            text = str(inputs["text"])
+            self.link(inputs, "clip")
+            if MAGIC_ERROR_TOKEN in text:
+                raise MockExecutionError(
+                    f"mock execution error: prompt contains {MAGIC_ERROR_TOKEN}"
+                )
+            out = [{"text": text}]
+        elif class_type == "EmptyLatentImage":
+            w, h = int(inputs["width"]) // 8 * 8, int(inputs["height"]) // 8 * 8
+            out = [
+                {"width": w, "height": h, "batch": int(inputs.get("batch_size", 1)), "seed": None}
+            ]
+        elif class_type == "KSampler":
+            out = [await self.sample(node_id, inputs)]
+        elif class_type == "VAEDecode":
+            latent = self.link(inputs, "samples")
+            self.link(inputs, "vae")
+            out = [await asyncio.to_thread(self.decode, latent), None]
+        elif class_type == "LoadImage":
+            path = self.space.root / "input" / str(inputs["image"])
+            with Image.open(path) as img:
+                image = img.convert("RGB")
+            out = [[image], None]
+        elif class_type in ("SaveImage", "PreviewImage"):
+            images: list[Image.Image] = self.link(inputs, "images")
+            if class_type == "SaveImage":
+                prefix, kind = str(inputs.get("filename_prefix", "ComfyUI")), "output"
+            else:
+                letters = "".join(random.choice("abcdefghijklmnopqrstupvxyz") for _ in range(5))
+                prefix, kind = f"ComfyUI_temp_{letters}", "temp"
+            folder = self.space.root / kind
+            ui = {
+                "images": await asyncio.to_thread(_images.save_images, images, folder, prefix, kind)
+            }
+            out = []
+        elif class_type == "SaveImageWebsocket":
+            for image in self.link(inputs, "images"):
+                frame = await asyncio.to_thread(_images.preview_frame, image)
+                await self.space.send_bytes(frame, self.client_id)
+            out = []
+        else:  # validated prompts only contain known classes
+            raise MockExecutionError(f"mock cannot execute {class_type}")
+        self.values[node_id] = out
+        return ui
+
+    async def sample(self, node_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        self.link(inputs, "model")
+        self.link(inputs, "positive")
+        self.link(inputs, "negative")
+        latent = dict(self.link(inputs, "latent_image"))
+        steps, seed = int(inputs["steps"]), int(inputs["seed"])
+        step_seconds = float(self.flags.get(FLAG_STEP_SECONDS, self.config.step_seconds))
+        send_previews = self.config.previews and self.client_id is not None
+        for step in range(1, steps + 1):
+            self.check_interrupt()
+            if step_seconds > 0:
+                await asyncio.sleep(step_seconds)
+            else:
+                await asyncio.sleep(0)
+            self.check_interrupt()
+            await self.to_client(
+                "progress",
+                {"value": step, "max": steps, "prompt_id": self.prompt_id, "node": node_id},
+            )
+            await self.to_client(
+                "progress_state",
+                {
+                    "prompt_id": self.prompt_id,
+                    "nodes": {
+                        node_id: {
+                            "value": step,
+                            "max": steps,
+                            "state": "running" if step < steps else "finished",
+                            "node_id": node_id,
+                            "prompt_id": self.prompt_id,
+                            "display_node_id": node_id,
+                            "parent_node_id": None,
+                            "real_node_id": node_id,
+                        }
+                    },
+                },
+            )
+            if send_previews:
+                img = _images.preview(seed, step, steps, latent["width"], latent["height"])
+                await self.space.send_bytes(_images.preview_frame(img), self.client_id)
+        latent["seed"] = seed
+        return latent
+
+    @staticmethod
+    def decode(latent: dict[str, Any]) -> list[Image.Image]:
+        w, h, seed = latent["width"], latent["height"], latent["seed"]
+        if seed is None:  # an unsampled latent decodes to flat grey
+            return [Image.new("RGB", (w, h), (128, 128, 128)) for _ in range(latent["batch"])]
+        return [_images.generate(seed, i, w, h) for i in range(latent["batch"])]
+
+
+async def worker(space: Space, config: Config, flags_of: Any) -> None:
+    """Execute the namespace's queue forever, one prompt at a time."""
+    while True:
+        item = space.pop()
+        if item is None:
+            space.wakeup.clear()
+            await space.wakeup.wait()
+            continue
+        await space.queue_updated()
+        run = Run(space, item, config, flags_of(space.name))
+        try:
+            entry = await run.execute()
+        except Exception as ex:  # a mock bug must not kill the queue
+            entry = {
+                "prompt": item.as_list(),
+                "outputs": run.ui_outputs,
+                "status": {"status_str": "error", "completed": False, "messages": run.messages},
+                "meta": run.meta,
+                "mock_error": repr(ex),
+            }
+        if len(space.history) > MAXIMUM_HISTORY_SIZE:
+            space.history.pop(next(iter(space.history)))
+        space.history[item.prompt_id] = entry
+        space.running = None
+        await space.queue_updated()
+        if run.client_id is not None:
+            await space.send_json(
+                "executing", {"node": None, "prompt_id": item.prompt_id}, run.client_id
+            )

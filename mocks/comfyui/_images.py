@@ -1,0 +1,85 @@
+"""Deterministic mock images (Pillow) and ComfyUI-style file naming."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import re
+import struct
+from pathlib import Path
+
+from PIL import Image
+
+PREVIEW_IMAGE = 1  # binary WebSocket event: 4-byte BE event, 4-byte BE format, image bytes
+FORMAT_JPEG = 1
+FORMAT_PNG = 2
+
+
+def generate(seed: int, index: int, width: int, height: int) -> Image.Image:
+    """RGB image of 8x8 coloured tiles depending only on (seed, index, width, height)."""
+    rng = random.Random(f"{seed}:{index}")
+    grid = bytes(rng.randrange(256) for _ in range(8 * 8 * 3))
+    small = Image.frombytes("RGB", (8, 8), grid)
+    return small.resize((max(1, width), max(1, height)), Image.Resampling.NEAREST)
+
+
+def preview(seed: int, step: int, steps: int, width: int, height: int) -> Image.Image:
+    """Latent-sized preview that fades from grey noise towards the final image."""
+    final = generate(seed, 0, max(1, width // 8), max(1, height // 8))
+    grey = Image.new("RGB", final.size, (128, 128, 128))
+    return Image.blend(grey, final, step / max(1, steps))
+
+
+def png_bytes(image: Image.Image, compress_level: int = 1) -> bytes:
+    """Encode an image as PNG."""
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def preview_frame(image: Image.Image) -> bytes:
+    """Binary WebSocket frame carrying a PNG preview (event 1, format 2)."""
+    return struct.pack(">II", PREVIEW_IMAGE, FORMAT_PNG) + png_bytes(image)
+
+
+def save_path(
+    output_dir: Path, filename_prefix: str, width: int, height: int
+) -> tuple[Path, str, str, int]:
+    """ComfyUI's get_save_image_path: (folder, filename, subfolder, counter)."""
+    prefix = filename_prefix.replace("%width%", str(width)).replace("%height%", str(height))
+    subfolder = os.path.dirname(os.path.normpath(prefix))
+    filename = os.path.basename(os.path.normpath(prefix))
+    folder = output_dir / subfolder
+    base = output_dir.resolve()
+    if os.path.commonpath((base, folder.resolve())) != str(base):
+        raise ValueError(
+            "**** ERROR: Saving image outside the output folder is not allowed."
+            f"\n full_output_folder: {folder.resolve()}\n         output_dir: {base}"
+        )
+    counter = 1
+    if folder.is_dir():
+        pattern = re.compile(rf"^{re.escape(filename)}_(\d+)_?\.")
+        for existing in os.listdir(folder):
+            m = pattern.match(existing)
+            if m:
+                counter = max(counter, int(m.group(1)) + 1)
+    return folder, filename, subfolder, counter
+
+
+def save_images(
+    images: list[Image.Image], output_dir: Path, filename_prefix: str, kind: str
+) -> list[dict[str, str]]:
+    """Save images as <prefix>_<counter:05>_.png; return ComfyUI `images` entries."""
+    if not images:
+        return []
+    width, height = images[0].size
+    folder, filename, subfolder, counter = save_path(output_dir, filename_prefix, width, height)
+    folder.mkdir(parents=True, exist_ok=True)
+    results = []
+    for image in images:
+        name = f"{filename}_{counter:05}_.png"
+        (folder / name).write_bytes(png_bytes(image))
+        results.append({"filename": name, "subfolder": subfolder, "type": kind})
+        counter += 1
+    return results

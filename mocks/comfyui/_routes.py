@@ -1,0 +1,395 @@
+"""ComfyUI HTTP and WebSocket routes (served at / and under /api)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import mimetypes
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, WebSocket
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from PIL import Image
+from starlette.datastructures import UploadFile
+
+from mocks._control import ControlPlane, namespace_of
+
+from . import _nodes
+from ._executor import worker
+from ._state import Client, Hub, QueueItem, Space
+from ._validate import INVALID_PROMPT_ID, NO_PROMPT, is_valid_prompt_id, validate_prompt
+
+MODEL_FOLDERS: dict[str, list[str]] = {
+    "checkpoints": _nodes.checkpoints(),
+    "configs": ["v1-inference.yaml", "v2-inference.yaml"],
+    "loras": [],
+    "vae": [],
+    "text_encoders": [],
+    "diffusion_models": [],
+    "clip_vision": [],
+    "style_models": [],
+    "embeddings": [],
+    "diffusers": [],
+    "vae_approx": [],
+    "controlnet": [],
+    "gligen": [],
+    "upscale_models": [],
+    "custom_nodes": [],
+    "hypernetworks": [],
+    "photomaker": [],
+    "classifiers": [],
+}
+SERVER_ERROR = "500 Internal Server Error\n\nServer got itself in trouble"
+
+
+def _empty_ok() -> Response:
+    return Response(status_code=200)
+
+
+async def _json_body(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except ValueError:
+        return None
+
+
+def build_router(hub: Hub, control: ControlPlane) -> APIRouter:
+    """All ComfyUI routes bound to `hub`'s namespaces."""
+    router = APIRouter()
+
+    def space_of(conn: Request | WebSocket) -> Space:
+        space = hub.space(namespace_of(conn))
+        if space.worker is None or space.worker.done():
+            space.worker = asyncio.get_running_loop().create_task(
+                worker(space, hub.config, control.flags)
+            )
+        return space
+
+    @router.websocket("/ws")
+    async def websocket(ws: WebSocket) -> None:
+        space = space_of(ws)
+        await ws.accept()
+        sid = ws.query_params.get("clientId") or uuid.uuid4().hex
+        client = Client(ws)
+        space.clients[sid] = client
+        try:
+            await client.send_json(
+                {"type": "status", "data": {"status": space.queue_info(), "sid": sid}}
+            )
+            if space.client_id == sid and space.last_node_id is not None:
+                await client.send_json({"type": "executing", "data": {"node": space.last_node_id}})
+            first = True
+            while True:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if first and text:
+                    try:
+                        data = json.loads(text)
+                    except ValueError:
+                        data = None
+                    if isinstance(data, dict) and data.get("type") == "feature_flags":
+                        client.feature_flags = data.get("data") or {}
+                        features = {
+                            "supports_preview_metadata": False,
+                            "max_upload_size": 104857600,
+                        }
+                        await client.send_json({"type": "feature_flags", "data": features})
+                first = False
+        finally:
+            if space.clients.get(sid) is client:
+                del space.clients[sid]
+
+    @router.post("/prompt")
+    async def post_prompt(request: Request) -> Response:
+        space = space_of(request)
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            return PlainTextResponse(SERVER_ERROR, status_code=500)
+        if "number" in body:
+            number: float = float(body["number"])
+        else:
+            number = -space.number if body.get("front") else space.number
+            space.number += 1
+        if "prompt" not in body:
+            return JSONResponse({"error": NO_PROMPT, "node_errors": {}}, status_code=400)
+        prompt = body["prompt"]
+        client_prompt_id = body.get("prompt_id")
+        if client_prompt_id is None:
+            prompt_id = str(uuid.uuid4())
+        elif is_valid_prompt_id(client_prompt_id):
+            prompt_id = client_prompt_id
+        else:
+            return JSONResponse({"error": INVALID_PROMPT_ID, "node_errors": {}}, status_code=400)
+        if not isinstance(prompt, dict):
+            return PlainTextResponse(SERVER_ERROR, status_code=500)
+        valid = validate_prompt(
+            prompt, body.get("partial_execution_targets"), set(space.input_files())
+        )
+        if not valid.ok:
+            return JSONResponse(
+                {"error": valid.error, "node_errors": valid.node_errors}, status_code=400
+            )
+        extra_data = dict(body.get("extra_data") or {})
+        if "client_id" in body:
+            extra_data["client_id"] = body["client_id"]
+        extra_data["create_time"] = int(time.time() * 1000)
+        space.put(QueueItem(number, prompt_id, prompt, extra_data, valid.outputs))
+        await space.queue_updated()
+        return JSONResponse(
+            {"prompt_id": prompt_id, "number": number, "node_errors": valid.node_errors}
+        )
+
+    @router.get("/prompt")
+    async def get_prompt(request: Request) -> dict[str, Any]:
+        return space_of(request).queue_info()
+
+    @router.get("/queue")
+    async def get_queue(request: Request) -> dict[str, Any]:
+        space = space_of(request)
+        running = [space.running.as_list()] if space.running is not None else []
+        return {"queue_running": running, "queue_pending": [i.as_list() for i in space.queue]}
+
+    @router.post("/queue")
+    async def post_queue(request: Request) -> Response:
+        space = space_of(request)
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            return PlainTextResponse(SERVER_ERROR, status_code=500)
+        changed = False
+        if body.get("clear"):
+            space.queue.clear()
+            changed = True
+        for prompt_id in body.get("delete", []) or []:
+            changed = space.delete_pending(prompt_id) or changed
+        if changed:
+            await space.queue_updated()
+        return _empty_ok()
+
+    @router.post("/interrupt")
+    async def post_interrupt(request: Request) -> Response:
+        space = space_of(request)
+        body = await _json_body(request)
+        prompt_id = body.get("prompt_id") if isinstance(body, dict) else None
+        if not prompt_id or (space.running is not None and space.running.prompt_id == prompt_id):
+            space.interrupted = True
+        return _empty_ok()
+
+    @router.post("/free")
+    async def post_free(request: Request) -> Response:
+        space_of(request)
+        return _empty_ok()
+
+    @router.get("/history")
+    async def get_history(request: Request) -> dict[str, Any]:
+        space = space_of(request)
+        q = request.query_params
+        max_items = int(q["max_items"]) if "max_items" in q else None
+        offset = int(q["offset"]) if "offset" in q else -1
+        if offset < 0 and max_items is not None:
+            offset = len(space.history) - max_items
+        out: dict[str, Any] = {}
+        for i, (key, entry) in enumerate(space.history.items()):
+            if i >= offset:
+                out[key] = entry
+                if max_items is not None and len(out) >= max_items:
+                    break
+        return out
+
+    @router.get("/history/{prompt_id}")
+    async def get_history_item(prompt_id: str, request: Request) -> dict[str, Any]:
+        entry = space_of(request).history.get(prompt_id)
+        return {prompt_id: entry} if entry is not None else {}
+
+    @router.post("/history")
+    async def post_history(request: Request) -> Response:
+        space = space_of(request)
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            return PlainTextResponse(SERVER_ERROR, status_code=500)
+        if body.get("clear"):
+            space.history.clear()
+        for prompt_id in body.get("delete", []) or []:
+            space.history.pop(prompt_id, None)
+        return _empty_ok()
+
+    @router.get("/view")
+    async def view(request: Request) -> Response:
+        return _view(space_of(request), request)
+
+    @router.post("/upload/image")
+    async def upload_image(request: Request) -> Response:
+        return await _upload(space_of(request), request)
+
+    @router.get("/object_info")
+    async def get_object_info(request: Request) -> dict[str, Any]:
+        return _nodes.object_info_for(space_of(request).input_files())
+
+    @router.get("/object_info/{node_class}")
+    async def get_object_info_node(node_class: str, request: Request) -> dict[str, Any]:
+        info = _nodes.object_info_for(space_of(request).input_files())
+        return {node_class: info[node_class]} if node_class in info else {}
+
+    @router.get("/embeddings")
+    async def embeddings() -> list[str]:
+        return [os.path.splitext(n)[0] for n in MODEL_FOLDERS["embeddings"]]
+
+    @router.get("/models")
+    async def models() -> list[str]:
+        return list(MODEL_FOLDERS)
+
+    @router.get("/models/{folder}")
+    async def models_in(folder: str) -> Response:
+        if folder not in MODEL_FOLDERS:
+            return Response(status_code=404)
+        return JSONResponse(MODEL_FOLDERS[folder])
+
+    @router.get("/features")
+    async def features() -> dict[str, Any]:
+        return {"supports_preview_metadata": False, "max_upload_size": 104857600}
+
+    @router.get("/system_stats")
+    async def system_stats() -> dict[str, Any]:
+        return {
+            "system": {
+                "os": sys.platform,
+                "ram_total": 67108864000,
+                "ram_free": 60129542144,
+                "comfyui_version": "0.3.68",
+                "required_frontend_version": "1.28.8",
+                "installed_templates_version": "0.2.11",
+                "required_templates_version": "0.2.11",
+                "comfy_package_versions": [
+                    {
+                        "name": "comfyui-frontend-package",
+                        "installed": "1.28.8",
+                        "required": "1.28.8",
+                    },
+                    {
+                        "name": "comfyui-workflow-templates",
+                        "installed": "0.2.11",
+                        "required": "0.2.11",
+                    },
+                ],
+                "python_version": sys.version,
+                "pytorch_version": "2.8.0+cu128",
+                "embedded_python": False,
+                "deploy_environment": "local-git",
+                "argv": ["main.py", "--listen", "0.0.0.0", "--port", "8188"],
+            },
+            "devices": [
+                {
+                    "name": "cuda:0 Mock GPU : cudaMallocAsync",
+                    "type": "cuda",
+                    "index": 0,
+                    "vram_total": 25757220864,
+                    "vram_free": 24885919744,
+                    "torch_vram_total": 0,
+                    "torch_vram_free": 0,
+                }
+            ],
+        }
+
+    return router
+
+
+def _annotated(filename: str) -> tuple[str, str | None]:
+    for kind in ("output", "input", "temp"):
+        suffix = f" [{kind}]"
+        if filename.endswith(suffix):
+            return filename[: -len(suffix)], kind
+    return filename, None
+
+
+def _view(space: Space, request: Request) -> Response:
+    q = request.query_params
+    if "filename" not in q:
+        return Response(status_code=404)
+    filename, kind = _annotated(q["filename"])
+    if not filename:
+        return Response(status_code=400)
+    if filename[0] == "/" or ".." in filename:
+        return Response(status_code=400)
+    folder = space.folder(kind or q.get("type", "output"))
+    if folder is None:
+        return Response(status_code=400)
+    base = str(folder.resolve())
+    if "subfolder" in q:
+        full = folder / q["subfolder"]
+        if os.path.commonpath((os.path.abspath(full), base)) != base:
+            return Response(status_code=403)
+        folder = full
+    filename = os.path.basename(filename)
+    path = folder / filename
+    if not path.is_file():
+        return Response(status_code=404)
+    headers = {"Content-Disposition": f'filename="{filename}"'}
+    if "preview" in q or q.get("channel", "rgba") in ("rgb", "a"):
+        return _converted(path, q, filename, headers)
+    media = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media, headers=headers)
+
+
+def _converted(path: Path, q: Any, filename: str, headers: dict[str, str]) -> Response:
+    import io
+
+    buf = io.BytesIO()
+    with Image.open(path) as img:
+        if "preview" in q:
+            info = q["preview"].split(";")
+            fmt = info[0]
+            if fmt not in ("webp", "jpeg") or "a" in q.get("channel", ""):
+                fmt = "webp"
+            quality = int(info[-1]) if info[-1].isdigit() else 90
+            out = img.convert("RGB") if fmt == "jpeg" or q.get("channel", "") == "rgb" else img
+            out.save(buf, format=fmt, quality=quality)
+            return Response(buf.getvalue(), media_type=f"image/{fmt}", headers=headers)
+        if q["channel"] == "rgb":
+            img.convert("RGB").save(buf, format="PNG")
+        else:
+            alpha = img.getchannel("A") if img.mode == "RGBA" else Image.new("L", img.size, 255)
+            out = Image.new("RGBA", img.size)
+            out.putalpha(alpha)
+            out.save(buf, format="PNG")
+    return Response(buf.getvalue(), media_type="image/png", headers=headers)
+
+
+async def _upload(space: Space, request: Request) -> Response:
+    form = await request.form()
+    image = form.get("image")
+    if not isinstance(image, UploadFile) or not image.filename:
+        return Response(status_code=400)
+    kind = str(form.get("type") or "input")
+    upload_dir = space.folder(kind) or space.folder("input")
+    assert upload_dir is not None
+    base = str(upload_dir.resolve())
+    subfolder = str(form.get("subfolder") or "")
+    folder = Path(os.path.join(base, os.path.normpath(subfolder)))
+    filename = image.filename
+    filepath = os.path.abspath(os.path.join(folder, filename))
+    if os.path.commonpath((base, filepath)) != base:
+        return Response(status_code=400)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = await image.read()
+    duplicate = False
+    if str(form.get("overwrite")) not in ("true", "1"):
+        stem, ext = os.path.splitext(filename)
+        i = 1
+        while os.path.exists(filepath):
+            existing = Path(filepath).read_bytes()
+            if hashlib.sha256(existing).digest() == hashlib.sha256(data).digest():
+                duplicate = True
+                break
+            filename = f"{stem} ({i}){ext}"
+            filepath = os.path.join(folder, filename)
+            i += 1
+    if not duplicate:
+        Path(filepath).write_bytes(data)
+    return JSONResponse({"name": filename, "subfolder": subfolder, "type": kind})
