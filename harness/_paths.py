@@ -30,7 +30,7 @@ def compose_file() -> Path:
 
 
 def state_dir() -> Path:
-    """Local, git-ignored state: wheelhouses, the `make up` stack record."""
-    path = project_root() / ".harness"
+    """Local, git-ignored state: wheelhouses, the `make up` stack record (HARNESS_STATE_DIR)."""
+    path = Path(os.environ.get("HARNESS_STATE_DIR") or project_root() / ".harness")
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -91,6 +91,13 @@ class IsolatedService:
     service: str
     address: Address
     container: DockerContainer
+    container_port: int
+
+    def refresh_address(self) -> None:
+        """Re-read the published port (a restarted container may get a new one)."""
+        client = self.container.get_docker_client()
+        port = client.port(self.container.get_container_id(), self.container_port)
+        self.address = Address("127.0.0.1", int(port))
 
     @property
     def docker(self) -> Any:
@@ -119,9 +126,8 @@ def isolated(service: str, run: str, *, timeout: float = 120.0) -> Iterator[Isol
         container.with_volume_mapping(host_path, mount["bind"], mount["mode"])
     try:
         container.start()
-        port = int(
-            container.get_docker_client().port(container.get_container_id(), spec.container_port)
-        )
-        yield IsolatedService(service, Address("127.0.0.1", port), container)
+        started = IsolatedService(service, Address("127.0.0.1", 0), container, spec.container_port)
+        started.refresh_address()
+        yield started
     finally:
         container.stop()

@@ -30,6 +30,7 @@ HASH_LABEL = "org.mediastack-harness.content-hash"
 RECIPE_LABEL = "org.mediastack-harness.image"
 BUILD_STAGE_LABEL = "org.mediastack-harness.stage=build"
 BASE_TAG = "mediastack-harness/bookworm-base:minbase"
+NETFAULT_TAG = os.environ.get("HARNESS_NETFAULT_IMAGE", "mediastack-harness/netfault:local")
 PYTHON_TAG = "mediastack-harness/python:3.11-bookworm"
 DEBIAN_MIRROR = os.environ.get("HARNESS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 # The image's Python is Debian's 3.11.2; the host resolver skips deps marked for < 3.11.3.
@@ -86,6 +87,18 @@ def recipes() -> dict[str, Recipe]:
             upstream=True,
             requirements=_requirements_file("litellm"),
         ),
+        "toxiproxy": Recipe(
+            "toxiproxy",
+            stack.proxy_image,
+            parent="python",
+            upstream=True,
+            requirements=_requirements_file("toxiproxy"),
+            extra=(
+                (_paths.project_root() / "mocks" / "__init__.py", "mocks/__init__.py"),
+                (_paths.project_root() / "mocks" / "toxiproxy", "mocks/toxiproxy"),
+            ),
+        ),
+        "netfault": Recipe("netfault", NETFAULT_TAG, parent="base"),
         "mocks": Recipe(
             "mocks",
             stack.get("comfyui").image,
@@ -97,6 +110,9 @@ def recipes() -> dict[str, Recipe]:
 
 
 def _files(root: Path) -> Iterator[Path]:
+    if root.is_file():
+        yield root
+        return
     for path in sorted(root.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             yield path
@@ -125,7 +141,9 @@ class ImageBuilder:
             digest.update(self.content_hash(recipe.parent or "base").encode())
             for root in [recipe.directory, *(source for source, _ in recipe.extra)]:
                 for path in _files(root):
-                    digest.update(str(path.relative_to(root)).encode())
+                    digest.update(
+                        str(path.relative_to(root) if root.is_dir() else path.name).encode()
+                    )
                     digest.update(path.read_bytes())
             digest.update("\n".join(recipe.requirements).encode())
         self._hashes[key] = digest.hexdigest()[:16]
@@ -236,7 +254,8 @@ class ImageBuilder:
                     tar.add(path, arcname=str(path.relative_to(recipe.directory)))
                 for source, arcname in recipe.extra:
                     for path in _files(source):
-                        tar.add(path, arcname=f"{arcname}/{path.relative_to(source)}")
+                        inner = path.relative_to(source) if source.is_dir() else ""
+                        tar.add(path, arcname=f"{arcname}/{inner}".rstrip("/"))
                 if wheels is not None:
                     tar.add(wheels, arcname="wheels")
                     self._add_text(tar, "requirements.txt", "\n".join(recipe.requirements) + "\n")
@@ -264,7 +283,9 @@ class ImageBuilder:
                     if line.startswith("Step "):
                         self.report(f"{recipe.key}: {line.strip()}")
         # The build stage (with its wheels) is dangling now: drop it, only ours.
-        self.engine.images.prune(filters={"dangling": True, "label": BUILD_STAGE_LABEL})
+        # and so is the image this one replaced.
+        for label in (BUILD_STAGE_LABEL, RECIPE_LABEL):
+            self.engine.images.prune(filters={"dangling": True, "label": label})
 
     @staticmethod
     def _add_text(tar: tarfile.TarFile, name: str, text: str) -> None:

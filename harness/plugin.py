@@ -14,6 +14,8 @@ database, and a namespace header for the mocks.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -29,7 +31,8 @@ from filelock import FileLock
 
 from harness import _labels, reaper, topology
 from harness.errors import HarnessError
-from harness.stack import Stack, new_project_name
+from harness.faults import FaultError, Faults
+from harness.stack import Address, Stack, new_project_name
 
 NAMESPACE_HEADER = "X-Harness-Namespace"
 STATE_FILE = "harness-stack.json"
@@ -103,6 +106,11 @@ def _run_id(config: pytest.Config) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "exclusive_stack: run this test alone on the shared stack (no other worker runs a test "
+        "meanwhile), so kernel and container faults on shared services are allowed",
+    )
     if _is_worker(config):
         return
     # The controller owns the run; workers inherit these when xdist spawns them.
@@ -210,12 +218,36 @@ def harness_namespace(harness_run: str, worker_id: str) -> str:
     return f"{harness_run}-{worker_id}"
 
 
+class WorkerBackends:
+    """The shared stack as one worker sees it: its own Toxiproxy proxy in front of each backend."""
+
+    def __init__(self, stack: Stack, namespace: str) -> None:
+        self.stack, self.namespace = stack, namespace
+        self._addresses: dict[str, Address] = {}
+
+    def address(self, service: str) -> Address:
+        """This worker's client-facing address of `service` (faults here touch no other worker)."""
+        if service not in self._addresses:
+            self._addresses.update(self.stack.ensure_proxies([service], self.namespace))
+        return self._addresses[service]
+
+
+@pytest.fixture(scope="session")
+def backends(stack: Stack, harness_namespace: str) -> Iterator[WorkerBackends]:
+    """`backends.address("redis")`: this worker's proxy address for a backend."""
+    worker = WorkerBackends(stack, harness_namespace)
+    yield worker
+    for service in worker._addresses:  # leave nothing behind on a long-lived (attached) stack
+        with contextlib.suppress(HarnessError):
+            stack.toxiproxy.delete(stack.proxy_name(service, harness_namespace))
+
+
 @pytest.fixture
-def redis_client(stack: Stack, worker_id: str) -> Iterator[Any]:
+def redis_client(backends: WorkerBackends, worker_id: str) -> Iterator[Any]:
     """redis-py client on this worker's own database, emptied before the test."""
     import redis
 
-    address = stack.address("redis")
+    address = backends.address("redis")
     database = 1 + _worker_index(worker_id) % 63
     client = redis.Redis(host=address.host, port=address.port, db=database)
     client.flushdb()
@@ -224,12 +256,12 @@ def redis_client(stack: Stack, worker_id: str) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def chroma_client(stack: Stack, harness_namespace: str) -> Any:
+def chroma_client(backends: WorkerBackends, harness_namespace: str) -> Any:
     """`chromadb.HttpClient` on this worker's own tenant and database (pass embeddings)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    address = stack.address("chromadb")
+    address = backends.address("chromadb")
     admin = chromadb.AdminClient(
         ChromaSettings(
             chroma_api_impl="chromadb.api.fastapi.FastAPI",
@@ -254,42 +286,44 @@ def chroma_client(stack: Stack, harness_namespace: str) -> Any:
 
 
 @pytest.fixture(scope="session")
-def openai_client(stack: Stack) -> Any:
+def openai_client(backends: WorkerBackends) -> Any:
     """The `openai` client on the LiteLLM proxy (models `mock-gpt`, `mock-embed`)."""
     import openai
 
     return openai.OpenAI(
-        base_url=f"{stack.address('litellm').url}/v1", api_key=LITELLM_MASTER_KEY, max_retries=0
+        base_url=f"{backends.address('litellm').url}/v1", api_key=LITELLM_MASTER_KEY, max_retries=0
     )
 
 
 @pytest.fixture(scope="session")
-def comfyui_url(stack: Stack) -> str:
+def comfyui_url(backends: WorkerBackends) -> str:
     """Base URL of the ComfyUI mock."""
-    return stack.address("comfyui").url
+    return backends.address("comfyui").url
 
 
 @pytest.fixture(scope="session")
-def wan2gp_url(stack: Stack) -> str:
+def wan2gp_url(backends: WorkerBackends) -> str:
     """Base URL of the Wan2GP mock (a Gradio app)."""
-    return stack.address("wan2gp").url
+    return backends.address("wan2gp").url
 
 
 @pytest.fixture(scope="session")
-def cablecast_url(stack: Stack) -> str:
+def cablecast_url(backends: WorkerBackends) -> str:
     """Base URL of the Cablecast stub (its API lives under /cablecastapi/v1/)."""
-    return stack.address("cablecast").url
+    return backends.address("cablecast").url
 
 
 @pytest.fixture
-def mock_http(stack: Stack, harness_namespace: str) -> Iterator[Callable[[str], httpx.Client]]:
+def mock_http(
+    backends: WorkerBackends, harness_namespace: str
+) -> Iterator[Callable[[str], httpx.Client]]:
     """`mock_http("comfyui")`: an httpx client on that mock, in this worker's namespace."""
     with ExitStack() as clients:
 
         def open_client(service: str) -> httpx.Client:
             return clients.enter_context(
                 httpx.Client(
-                    base_url=stack.address(service).url,
+                    base_url=backends.address(service).url,
                     headers={NAMESPACE_HEADER: harness_namespace},
                     timeout=30,
                 )
@@ -312,6 +346,59 @@ def isolated_service(harness_run: str) -> Iterator[Callable[..., Any]]:
             return started.enter_context(isolated(service, harness_run, timeout=timeout))
 
         yield start
+
+
+# -- faults ------------------------------------------------------------------------------------
+def _xdist_workers(config: pytest.Config) -> int:
+    workerinput = getattr(config, "workerinput", None)
+    return int(workerinput["workercount"]) if workerinput else 1
+
+
+@pytest.fixture
+def faults(
+    request: pytest.FixtureRequest, stack: Stack, harness_namespace: str
+) -> Iterator[Faults]:
+    """The fault API for this test, on this worker's proxies; everything reverted at the end.
+
+    Kernel and container faults on the shared stack would hit every xdist worker: they need
+    `@pytest.mark.exclusive_stack` (or a single worker), or an `isolated_service(...)` target.
+    """
+    exclusive = request.node.get_closest_marker("exclusive_stack") is not None
+    alone = exclusive or _xdist_workers(request.config) == 1
+
+    def shared_guard(layer: str, service: str) -> None:
+        if not alone:
+            raise FaultError(
+                f"a {layer} fault on the shared stack's {service} would hit every xdist worker: "
+                f"mark the test @pytest.mark.exclusive_stack, or target isolated_service({service!r})"
+            )
+
+    active = Faults(stack, harness_namespace, shared_guard=shared_guard)
+    yield active
+    active.clear()
+    survived = active.leftovers()
+    if survived:
+        pytest.fail("faults survived the test: " + "; ".join(survived))
+
+
+# -- exclusive tests: a fair reader/writer lock over the shared stack, across workers -----------
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    if _xdist_workers(item.config) == 1:
+        return (yield)
+    shared = _shared_dir(item.config)
+    exclusive = item.get_closest_marker("exclusive_stack") is not None
+    with (
+        open(shared / "harness-turnstile.lock", "a") as turnstile,
+        open(shared / "harness-exclusive.lock", "a") as stack_lock,
+    ):
+        fcntl.flock(turnstile, fcntl.LOCK_EX)  # a waiting exclusive test blocks new shared ones
+        fcntl.flock(stack_lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        fcntl.flock(turnstile, fcntl.LOCK_UN)
+        try:
+            return (yield)
+        finally:
+            fcntl.flock(stack_lock, fcntl.LOCK_UN)
 
 
 # -- failure reports ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,9 +13,12 @@ from docker.models.containers import Container
 
 from harness import _docker, _labels, _paths, images, reaper, topology
 from harness._compose import Compose
+from harness._toxiproxy import ToxiproxyClient
 from harness.errors import HarnessError, HealthTimeout
 
 Progress = Callable[[str, str], None]  # (service, state)
+PROXY = topology.PROXY_SERVICE
+PROXY_PORT_LABEL = "org.mediastack-harness.toxiproxy-port"
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,9 @@ class Stack:
         files = list(compose_files or [_paths.compose_file()])
         run_env = {"HARNESS_RUN_ID": project, "HARNESS_OWNER": owner, **(env or {})}
         self.compose = Compose(project, files, run_env)
-        self._addresses: dict[str, Address] = {}
+        self._direct: dict[str, Address] = {}
+        self._proxies: dict[str, Address] = {}
+        self._toxiproxy: ToxiproxyClient | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     def up(
@@ -80,11 +86,16 @@ class Stack:
         `cleanup_on_failure` nothing of this project is left running.
         """
         names = [service.name for service in self.topology.select(services)]
-        images.require(sorted({self.topology.get(name).image for name in names}))
+        needed = {self.topology.get(name).image for name in names} | {self.topology.proxy_image}
+        images.require(sorted(needed))
         reaper.reap_dead_runs()
+        proxy = self.containers().get(PROXY)
+        port = proxy.labels[PROXY_PORT_LABEL] if proxy else str(_free_port())
+        self.compose.env["HARNESS_TOXIPROXY_PORT"] = port
         try:
-            self.compose.up(names)
-            self.wait_healthy(names, timeout=timeout, progress=progress)
+            self.compose.up([PROXY, *names])
+            self.wait_healthy([PROXY, *names], timeout=timeout, progress=progress)
+            self.ensure_proxies(names)
         except BaseException:
             if cleanup_on_failure:
                 self.down()
@@ -128,7 +139,9 @@ class Stack:
             self.compose.down()
         finally:
             reaper.remove_run(self.project)
-        self._addresses.clear()
+        self._direct.clear()
+        self._proxies.clear()
+        self._toxiproxy = None
 
     # -- inspection ------------------------------------------------------------------
     def containers(self) -> dict[str, Container]:
@@ -143,21 +156,79 @@ class Stack:
         return sorted(n for n, c in self.containers().items() if c.status == "running")
 
     def address(self, service: str) -> Address:
-        """The client-facing address of a service (its published port on 127.0.0.1)."""
+        """The client-facing address of a service: its default Toxiproxy proxy on 127.0.0.1."""
+        self.topology.get(service)
+        if service not in self._proxies:
+            self._proxies.update(self.ensure_proxies([service]))
+        return self._proxies[service]
+
+    def direct_address(self, service: str) -> Address:
+        """The backend's own published port, bypassing the proxy (for benchmarks and repairs)."""
         spec = self.topology.get(service)
-        if service not in self._addresses:
+        if service not in self._direct:
             container = self.containers().get(service)
-            if container is None:
+            if container is None or container.status != "running":
                 raise HarnessError(f"service {service} is not running in stack {self.project}")
             bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(
                 f"{spec.container_port}/tcp"
             )
             if not bindings:
                 raise HarnessError(f"service {service} publishes no port in stack {self.project}")
-            self._addresses[service] = Address(
-                bindings[0]["HostIp"] or "127.0.0.1", int(bindings[0]["HostPort"])
-            )
-        return self._addresses[service]
+            self._direct[service] = Address("127.0.0.1", int(bindings[0]["HostPort"]))
+        return self._direct[service]
+
+    # -- the fault proxy ---------------------------------------------------------------
+    def proxy_api(self) -> Address:
+        """Where this stack's Toxiproxy API listens (host network, 127.0.0.1)."""
+        container = self.containers().get(PROXY)
+        if container is None:
+            raise HarnessError(f"stack {self.project} has no running {PROXY}")
+        return Address("127.0.0.1", int(container.labels[PROXY_PORT_LABEL]))
+
+    @property
+    def toxiproxy(self) -> ToxiproxyClient:
+        """A client for this stack's Toxiproxy API."""
+        if self._toxiproxy is None:
+            self._toxiproxy = ToxiproxyClient(self.proxy_api().url)
+        return self._toxiproxy
+
+    @staticmethod
+    def proxy_name(service: str, namespace: str | None = None) -> str:
+        """`redis` for the default proxy, `redis--gw0` for a worker's own."""
+        return f"{service}--{namespace}" if namespace else service
+
+    def ensure_proxies(
+        self, services: Sequence[str], namespace: str | None = None
+    ) -> dict[str, Address]:
+        """Create (or keep) one proxy per service in `namespace`; returns their addresses."""
+        existing = self.toxiproxy.proxies()
+        missing = [
+            {
+                "name": self.proxy_name(service, namespace),
+                "listen": "127.0.0.1:0",
+                "upstream": str(self.direct_address(service)),
+                "enabled": True,
+            }
+            for service in services
+            if self.proxy_name(service, namespace) not in existing
+        ]
+        if missing:
+            for proxy in self.toxiproxy.populate(missing):
+                existing[proxy.name] = proxy
+        return {
+            service: Address("127.0.0.1", existing[self.proxy_name(service, namespace)].port)
+            for service in services
+        }
+
+    def sync_proxies(self) -> None:
+        """Point every proxy at its backend's current port (a restarted container may move)."""
+        self._direct.clear()
+        for proxy in self.toxiproxy.proxies().values():
+            service = proxy.name.split("--", 1)[0]
+            if service in self.topology.services:
+                upstream = str(self.direct_address(service))
+                if proxy.upstream != upstream:
+                    self.toxiproxy.update(proxy.name, upstream=upstream)
 
     def logs(self, service: str, tail: int = 50) -> str:
         """The service's last `tail` log lines."""
@@ -166,7 +237,13 @@ class Stack:
     def health(self) -> dict[str, str]:
         """Each service's state: healthy, starting, unhealthy, exited, or missing."""
         containers = self.containers()
-        return {name: _health(containers.get(name)) for name in self.topology.names}
+        return {name: _health(containers.get(name)) for name in [PROXY, *self.topology.names]}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _health(container: Container | None) -> str:

@@ -37,12 +37,22 @@ class Service:
         return f"HARNESS_{self.name.upper()}_PORT"
 
 
+PROXY_SERVICE = "toxiproxy"
+
+
 @dataclass(frozen=True)
 class Topology:
-    """All services of one compose file, in file order."""
+    """The backends of one compose file, in file order, and the fault proxy in front of them."""
 
     compose_file: Path
     services: dict[str, Service]
+    proxy_image_var: str
+    proxy_default_image: str
+
+    @property
+    def proxy_image(self) -> str:
+        """The Toxiproxy image in effect."""
+        return os.environ.get(self.proxy_image_var) or self.proxy_default_image
 
     def get(self, name: str) -> Service:
         """The service called `name`, or an error that lists the known ones."""
@@ -83,5 +93,9 @@ def load(compose_file: Path | None = None) -> Topology:
     """Parse the stack's compose file (no Docker needed)."""
     path = compose_file or _paths.compose_file()
     document = yaml.safe_load(path.read_text())
-    services = {name: _parse_service(name, spec) for name, spec in document["services"].items()}
-    return Topology(path, services)
+    specs = dict(document["services"])
+    proxy = _IMAGE_REF.match(str(specs.pop(PROXY_SERVICE)["image"]))
+    if proxy is None:
+        raise ValueError(f"service {PROXY_SERVICE}: image must be ${{HARNESS_..._IMAGE:-default}}")
+    services = {name: _parse_service(name, spec) for name, spec in specs.items()}
+    return Topology(path, services, proxy["var"], proxy["default"])

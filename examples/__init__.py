@@ -1,0 +1,1 @@
+"""Example services built on the harness (not shipped with the harness package)."""

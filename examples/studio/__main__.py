@@ -1,0 +1,30 @@
+"""`python -m examples.studio --host 127.0.0.1 --port 8000` (configuration: STUDIO_* env vars)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import uvicorn
+
+from ._app import create_app
+from ._settings import StudioSettings
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse flags and serve the studio."""
+    parser = argparse.ArgumentParser(prog="python -m examples.studio", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("httpx", "httpx2", "chromadb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    uvicorn.run(
+        create_app(StudioSettings()), host=args.host, port=args.port, log_level=args.log_level
+    )
+
+
+if __name__ == "__main__":
+    main()

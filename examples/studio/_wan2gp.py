@@ -1,0 +1,115 @@
+"""Wan2GP clips through gradio_client, calling Wan2GP's own event functions in order.
+
+Each attempt uses a fresh Client (a fresh Gradio session, so its queue holds only this clip):
+validate_wizard_prompt -> save_inputs -> process_prompt_and_add_tasks -> prepare_generate_media
+-> activate_status -> process_tasks (streams until the clip is written) -> finalize_generation,
+whose gallery names the MP4 that gradio_client has downloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from ._backends import Backends
+from ._errors import PipelineError
+from ._retry import call
+
+MODEL = "t2v_1.3B"
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """What to render."""
+
+    prompt: str
+    frames: int
+    steps: int
+    seed: int
+    resolution: str
+
+
+def _generate(
+    url: str, headers: dict[str, str], request: ClipRequest, timeout: float, download: Path
+) -> Path:
+    """Blocking: run the generation chain in one Gradio session; path of the downloaded MP4."""
+    client = Client(
+        url + "/",
+        headers=headers,
+        verbose=False,
+        download_files=str(download),
+        httpx_kwargs={"timeout": timeout},
+    )
+    try:
+        client.predict("off", "", request.prompt, "", api_name="/validate_wizard_prompt")
+        client.predict(
+            request.prompt,
+            "",
+            request.resolution,
+            request.frames,
+            request.seed,
+            request.steps,
+            5.0,
+            5.0,
+            api_name="/save_inputs",
+        )
+        client.predict(0, MODEL, api_name="/process_prompt_and_add_tasks")
+        client.predict(api_name="/prepare_generate_media")
+        client.predict(api_name="/activate_status")
+        client.submit(api_name="/process_tasks").result(timeout=timeout)
+        finalized: Any = client.predict(api_name="/finalize_generation")
+    finally:
+        client.close()
+    gallery = finalized[1]["value"] if isinstance(finalized[1], dict) else finalized[1]
+    files = [
+        item["video"] for item in gallery or [] if isinstance(item, dict) and item.get("video")
+    ]
+    if not files:
+        raise PipelineError("Wan2GP finished without producing a video")
+    return Path(files[-1])
+
+
+class Wan2GP:
+    """Render one clip per episode."""
+
+    def __init__(self, backends: Backends) -> None:
+        self.backends = backends
+
+    async def render(self, request: ClipRequest, destination: Path) -> Path:
+        """Render `request` and move the MP4 to `destination`."""
+        settings = self.backends.settings
+
+        async def attempt(_number: int) -> Path:
+            download = Path(tempfile.mkdtemp(prefix="studio-wan2gp-"))
+            try:
+                source = await asyncio.to_thread(
+                    _generate,
+                    settings.wan2gp_url,
+                    settings.mock_headers(),
+                    request,
+                    settings.render_timeout,
+                    download,
+                )
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(source), destination)
+                return destination
+            except AppError as exc:
+                raise PipelineError(f"Wan2GP failed: {exc}") from None
+            finally:
+                shutil.rmtree(download, ignore_errors=True)
+
+        return await call(
+            "wan2gp",
+            "render_clip",
+            attempt,
+            self.backends.policy(),
+            self.backends.metrics,
+            timeout=settings.render_timeout,
+        )
