@@ -29,7 +29,9 @@ def test_every_service_is_healthchecked_labeled_and_published_on_loopback(docume
         assert service["healthcheck"]["test"], name
         assert "org.mediastack-harness.run" in service["labels"], name
         assert service["init"] is True, name
-        assert all(str(port).startswith("127.0.0.1:") for port in service["ports"]), name
+        assert all(str(port).startswith("127.0.0.1:") for port in service.get("ports", [])), name
+    proxy = document["services"]["toxiproxy"]
+    assert proxy["network_mode"] == "host" and "-host=127.0.0.1" in proxy["command"]
     for kind in ("networks", "volumes"):
         for name, resource in document[kind].items():
             assert "org.mediastack-harness.run" in resource["labels"], name

@@ -1,0 +1,143 @@
+"""The GitHub Actions workflow, checked here since it cannot run here: GitHub's schema, the
+suites and Pythons of the matrix, `if: always()` on the cleanup, and Makefile targets that exist."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = ROOT / ".github" / "workflows" / "integration.yml"
+CHECK_JSONSCHEMA = [sys.executable, "-m", "check_jsonschema"]
+SUITES = ["smoke", "faults", "streaming", "load", "e2e"]
+
+
+@pytest.fixture(scope="module")
+def job() -> dict[str, Any]:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    return dict(workflow["jobs"]["integration"])
+
+
+def _steps(job: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    return [step for step in job["steps"] if key in step]
+
+
+def _uses(job: dict[str, Any], action: str) -> dict[str, Any]:
+    (step,) = [s for s in _steps(job, "uses") if s["uses"].split("@")[0] == action]
+    return step
+
+
+def makefile_targets() -> set[str]:
+    text = (ROOT / "Makefile").read_text()
+    return {
+        name
+        for line in text.splitlines()
+        if (match := re.match(r"^([A-Za-z0-9_.-]+(?: [A-Za-z0-9_.-]+)*)\s*:(?!=)", line))
+        for name in match.group(1).split()
+    }
+
+
+def make_calls(command: str) -> list[list[str]]:
+    """Each `make ...` in a shell line, as [targets and VAR=value arguments]."""
+    calls = []
+    for part in re.split(r"&&|\|\||;|\n", command):
+        words = shlex.split(part.replace("${{ matrix.suite }}", "smoke"))
+        if "make" in words:
+            calls.append(words[words.index("make") + 1 :])
+    return calls
+
+
+def _check_schema(path: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema with its vendored copy of GitHub's workflow schema (offline)."""
+    return subprocess.run(
+        [*CHECK_JSONSCHEMA, "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_workflow_matches_githubs_schema() -> None:
+    checked = _check_schema(WORKFLOW)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_broken_workflow_fails_the_schema(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(WORKFLOW.read_text().replace("runs-on:", "runs-onn:"))
+    assert _check_schema(broken).returncode == 1
+
+
+def test_matrix_is_every_suite_on_both_pythons(job) -> None:
+    assert job["strategy"]["matrix"] == {"suite": SUITES, "python": ["3.11", "3.12"]}
+    assert job["strategy"]["fail-fast"] is False
+    setup = _uses(job, "actions/setup-python")
+    assert setup["with"]["python-version"] == "${{ matrix.python }}"
+    assert setup["with"]["cache"] == "pip"
+
+
+def test_suites_are_registered_markers() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    markers = {line.split(":")[0] for line in config["tool"]["pytest"]["ini_options"]["markers"]}
+    assert set(SUITES) <= markers
+
+
+def test_images_are_the_compose_files_upstream_defaults(job) -> None:
+    compose = (ROOT / "compose" / "compose.yaml").read_text()
+    defaults = dict(re.findall(r"\$\{(HARNESS_\w+_IMAGE):-([^}]+)\}", compose))
+    pinned = {k: v for k, v in job["env"].items() if k.endswith("_IMAGE")}
+    upstream = {k: v for k, v in defaults.items() if not v.startswith("mediastack-harness/")}
+    assert pinned == upstream
+
+
+def test_the_suite_runs_through_make_with_its_marker(job) -> None:
+    runs = [step["run"] for step in _steps(job, "run")]
+    assert any(
+        call[:1] == ["test-integration"] and "MARK=${{ matrix.suite }}" in run
+        for run in runs
+        for call in make_calls(run)
+    )
+
+
+def test_every_run_step_calls_makefile_targets_that_exist(job) -> None:
+    targets = makefile_targets()
+    for step in _steps(job, "run"):
+        calls = make_calls(step["run"])
+        assert calls, f"step {step.get('name')!r} runs no make target"
+        for call in calls:
+            named = [word for word in call if "=" not in word and not word.startswith("-")]
+            assert named and set(named) <= targets, (step["run"], sorted(targets))
+
+
+def test_the_make_targets_expand(job) -> None:
+    """`make -n` of each workflow call: the recipe parses and every prerequisite is known."""
+    for step in _steps(job, "run"):
+        for call in make_calls(step["run"]):
+            dry = subprocess.run(
+                ["make", "-n", "-C", str(ROOT), *call], capture_output=True, text=True, timeout=60
+            )
+            assert dry.returncode == 0, (call, dry.stderr)
+
+
+def test_reports_summary_and_cleanup_always_run(job) -> None:
+    upload = _uses(job, "actions/upload-artifact")
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"].rstrip("/") == "reports"
+    assert job["env"]["HARNESS_REPORTS_DIR"].endswith("/reports")
+    always = {
+        call[0]
+        for step in _steps(job, "run")
+        if step.get("if") == "always()"
+        for call in make_calls(step["run"])
+    }
+    assert {"ci-summary", "ci-logs", "ci-down"} <= always
+    last = job["steps"][-1]
+    assert last["if"] == "always()" and make_calls(last["run"]) == [["ci-down"]]
