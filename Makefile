@@ -6,8 +6,11 @@ HARNESS := $(BIN)/harness
 WORKERS ?= auto
 MARK ?=
 PYTEST_ARGS ?=
+REPORTS_DIR ?= $(or $(HARNESS_REPORTS_DIR),reports)
+SUDO ?= $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup venv engine images test test-unit test-integration up down lint bench clean
+.PHONY: setup venv engine images test test-unit test-integration up down lint bench clean \
+	report ci-tools ci-summary ci-logs ci-down
 
 setup: venv engine images ## venv with test extras, Docker + Compose v2, the stack's images
 
@@ -42,6 +45,27 @@ down:
 lint:
 	$(BIN)/ruff check harness mocks tests benchmarks
 	$(BIN)/mypy
+
+report: ## the newest run's summary and HTML path (RUN=<id> for another)
+	$(HARNESS) report $(RUN) --dir $(REPORTS_DIR)
+
+ci-tools: ## CI: what building the mocks image needs
+	$(SUDO) apt-get update && $(SUDO) apt-get install -y debootstrap
+
+ci-summary: ## CI: note in the job summary when no run wrote one
+	@ls $(REPORTS_DIR)/*/summary.md >/dev/null 2>&1 || \
+		echo "no mediastack-harness report: the run ended before pytest wrote one" \
+		>> "$${GITHUB_STEP_SUMMARY:-/dev/stdout}"
+
+ci-logs: ## CI: every harness container still present, and its logs, into $(REPORTS_DIR)/ci-logs
+	mkdir -p $(REPORTS_DIR)/ci-logs
+	docker ps -a --filter label=org.mediastack-harness.run > $(REPORTS_DIR)/ci-logs/containers.txt
+	for c in $$(docker ps -aq --filter label=org.mediastack-harness.run); do \
+		docker logs --tail 500 $$c > $(REPORTS_DIR)/ci-logs/$$(docker inspect -f '{{.Name}}' $$c | tr -d /).log 2>&1; \
+	done
+
+ci-down: ## CI: remove the stack and every run whose owner is gone
+	$(HARNESS) down --all
 
 bench:
 	$(BIN)/python benchmarks/bench_stack.py

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from harness import _paths
 from harness.errors import HarnessError
 
-UP_PROJECT = "hx-local"
+UP_PROJECT = os.environ.get("HARNESS_UP_PROJECT") or "hx-local"  # the `harness up` project
 
 
 def _record_path() -> Any:

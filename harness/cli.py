@@ -11,14 +11,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness import _engine, _labels, _state, images, reaper, topology
+from harness import _engine, _labels, _state, images, reaper, reports, topology
+from harness._toxiproxy import Proxy
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults, Target, container, http, kernel, tcp
 from harness.faults.scenario import Scenario
-from harness.stack import Stack
+from harness.reports import markdown
+from harness.stack import PROXY, Stack
 
 app = typer.Typer(
-    help="Drive the mediastack-harness stack: images, up/down, status, logs.",
+    help="Drive the mediastack-harness stack: images, up/down, status, logs, faults, reports.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -78,7 +80,7 @@ def up(
 
         started = stack.up(names, timeout=timeout, progress=progress)
     _state.write_up_record(stack.project, started)
-    _print_status(stack)
+    _print_status(stack, faults=False)  # a fresh stack has none
 
 
 @app.command()
@@ -97,22 +99,38 @@ def down(
         console.print(f"reaped {len(reaped)} run(s): {', '.join(reaped) or '-'}")
 
 
-def _print_status(stack: Stack) -> None:
+def _proxies(stack: Stack) -> dict[str, Proxy]:
+    try:
+        return stack.toxiproxy.proxies()
+    except HarnessError:  # no fault proxy running: nothing to show
+        return {}
+
+
+def _print_status(stack: Stack, *, faults: bool = True) -> None:
+    proxies = _proxies(stack)
+    active: dict[str, list[str]] = {}
+    for layer, where, fault in _active_faults(stack, proxies, strict=False) if faults else []:
+        active.setdefault(where.split("--", 1)[0], []).append(f"{layer}: {where} {fault}")
     table = Table(title=f"stack {stack.project}")
-    for column in ("service", "health", "address"):
+    for column in ("service", "health", "address", "proxies", "active faults"):
         table.add_column(column)
     for service, health in stack.health().items():
-        address = (
-            str(stack.address(service)) if health not in ("missing", "exited", "dead") else "-"
-        )
-        table.add_row(service, health, address)
+        if health in ("missing", "exited", "dead"):
+            address = "-"
+        elif service == PROXY:  # the fault proxy's own API
+            address = f"{stack.proxy_api()} (API)"
+        else:
+            address = str(stack.address(service))
+        own = [p for p in proxies.values() if p.name.split("--", 1)[0] == service]
+        listed = "\n".join(f"{p.name} {p.listen}" for p in own) or "-"
+        table.add_row(service, health, address, listed, "\n".join(active.get(service, [])) or "-")
     console.print(table)
 
 
 @app.command()
 @one_line_errors
 def status() -> None:
-    """Health and client-facing address of each service of the `harness up` stack."""
+    """Health, address, proxies and active faults of each service of the `harness up` stack."""
     _print_status(Stack(_state.read_up_record()["project"]))
 
 
@@ -301,6 +319,38 @@ def _targets(stack: Stack, service: str | None) -> list[Target]:
     return [Target(n, containers[n], stack.sync_proxies) for n in names if n in containers]
 
 
+def _kernel_rules(target: Target, strict: bool) -> list[str]:
+    try:
+        return kernel.inspect(target)
+    except Exception as error:
+        if strict:
+            raise
+        return [f"unknown ({type(error).__name__}: {str(error).splitlines()[0][:80]})"]
+
+
+def _active_faults(
+    stack: Stack, proxies: dict[str, Proxy], *, strict: bool = True
+) -> list[tuple[str, str, str]]:
+    """(layer, where, fault) of every fault present on the stack; not `strict`: a layer that
+    cannot be inspected shows as `unknown` instead of failing."""
+    found = []
+    for proxy in proxies.values():
+        if not proxy.enabled:
+            found.append(("tcp", proxy.name, "down"))
+        for toxic in proxy.toxics:
+            found.append(("tcp", proxy.name, f"{toxic.type} {toxic.stream} {toxic.attributes}"))
+    for target in _targets(stack, None):
+        state = target.container.attrs["State"]
+        if state.get("Paused") or not state.get("Running"):
+            found.append(("container", target.service, str(state.get("Status"))))
+            continue
+        found += [("kernel", target.service, rule) for rule in _kernel_rules(target, strict)]
+        if target.service in http.MOCKS:
+            rules = http.rules(stack.direct_address(target.service).url, "default")
+            found += [("http", target.service, str(rule)) for rule in rules]
+    return found
+
+
 @fault_app.command("list")
 @one_line_errors
 def fault_list() -> None:
@@ -309,21 +359,8 @@ def fault_list() -> None:
     table = Table(title=f"faults on {stack.project}")
     for column in ("layer", "where", "fault"):
         table.add_column(column)
-    for proxy in stack.toxiproxy.proxies().values():
-        if not proxy.enabled:
-            table.add_row("tcp", proxy.name, "down")
-        for toxic in proxy.toxics:
-            table.add_row("tcp", proxy.name, f"{toxic.type} {toxic.stream} {toxic.attributes}")
-    for target in _targets(stack, None):
-        state = target.container.attrs["State"]
-        if state.get("Paused") or not state.get("Running"):
-            table.add_row("container", target.service, str(state.get("Status")))
-            continue
-        for rule in kernel.inspect(target):
-            table.add_row("kernel", target.service, rule)
-        if target.service in http.MOCKS:
-            for http_rule in http.rules(stack.direct_address(target.service).url, "default"):
-                table.add_row("http", target.service, str(http_rule))
+    for row in _active_faults(stack, stack.toxiproxy.proxies()):
+        table.add_row(*row)
     console.print(table)
 
 
@@ -356,6 +393,57 @@ def scenario_run(file: Path) -> None:
     console.print(f"scenario {plan.name} (seed {plan.seed}), {len(plan.steps)} steps")
     plan.run(
         _faults(), report=lambda at, what: console.print(f"{at:7.2f} s  {what}", highlight=False)
+    )
+
+
+# -- reports -----------------------------------------------------------------------------------
+@app.command()
+@one_line_errors
+def report(
+    run: Annotated[str | None, typer.Argument(help="Run id (default: the newest run).")] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Reports directory (default: HARNESS_REPORTS_DIR or reports/)."),
+    ] = None,
+) -> None:
+    """A run's summary table and the path of its HTML report."""
+    found = reports.find_run(reports.reports_dir(str(directory) if directory else None), run)
+    data = reports.load(found)
+    summary = data["summary"]
+    table = Table(title=f"run {data['run']}: {summary['total']} tests in {data['duration']:.1f} s")
+    for column in ("test", "outcome", "duration (s)", "faults"):
+        table.add_column(column)
+    for test in data["tests"]:
+        style = {"failed": "red", "error": "red", "passed": "green"}.get(test["outcome"], "")
+        table.add_row(
+            test["nodeid"],
+            f"[{style}]{test['outcome']}[/]" if style else test["outcome"],
+            f"{test['duration']:.2f}",
+            str(len(test["faults"])),
+        )
+    console.print(table)
+    latency = markdown.latency_rows(data)
+    if latency:
+        latency_table = Table(title="latency (ms)")
+        for column in ("backend", "faults", "samples", "p50", "p95", "p99"):
+            latency_table.add_column(column)
+        for row in latency:
+            latency_table.add_row(*row)
+        console.print(latency_table)
+    usage = markdown.resource_rows(data)
+    if usage:
+        usage_table = Table(title="containers")
+        for column in ("container", "service", "peak CPU %", "peak MB", "mean MB"):
+            usage_table.add_column(column)
+        for row in usage:
+            usage_table.add_row(*row)
+        console.print(usage_table)
+    console.print(
+        ", ".join(f"{n} {k}" for k, n in summary.items() if k != "total") or "no tests",
+        highlight=False,
+    )
+    console.print(
+        f"HTML: {(found / reports.REPORT_HTML).resolve()}", highlight=False, soft_wrap=True
     )
 
 

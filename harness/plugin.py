@@ -32,6 +32,7 @@ from filelock import FileLock
 from harness import _labels, reaper, topology
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults
+from harness.reports.instrument import httpx_hooks, observe_chroma, observe_redis
 from harness.stack import Address, Stack, new_project_name
 
 NAMESPACE_HEADER = "X-Harness-Namespace"
@@ -249,7 +250,7 @@ def redis_client(backends: WorkerBackends, worker_id: str) -> Iterator[Any]:
 
     address = backends.address("redis")
     database = 1 + _worker_index(worker_id) % 63
-    client = redis.Redis(host=address.host, port=address.port, db=database)
+    client = observe_redis(redis.Redis(host=address.host, port=address.port, db=database))
     client.flushdb()
     yield client
     client.close()
@@ -276,13 +277,14 @@ def chroma_client(backends: WorkerBackends, harness_namespace: str) -> Any:
     except Exception as error:  # attached to a stack an earlier run already used
         if "already exists" not in str(error).lower():
             raise
-    return chromadb.HttpClient(
+    client = chromadb.HttpClient(
         host=address.host,
         port=address.port,
         tenant=harness_namespace,
         database="tests",
         settings=ChromaSettings(anonymized_telemetry=False),
     )
+    return observe_chroma(client)
 
 
 @pytest.fixture(scope="session")
@@ -291,7 +293,10 @@ def openai_client(backends: WorkerBackends) -> Any:
     import openai
 
     return openai.OpenAI(
-        base_url=f"{backends.address('litellm').url}/v1", api_key=LITELLM_MASTER_KEY, max_retries=0
+        base_url=f"{backends.address('litellm').url}/v1",
+        api_key=LITELLM_MASTER_KEY,
+        max_retries=0,
+        http_client=openai.DefaultHttpxClient(event_hooks=httpx_hooks("litellm")),
     )
 
 
@@ -326,6 +331,7 @@ def mock_http(
                     base_url=backends.address(service).url,
                     headers={NAMESPACE_HEADER: harness_namespace},
                     timeout=30,
+                    event_hooks=httpx_hooks(service),
                 )
             )
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from harness.stack import Stack
+
+pytestmark = pytest.mark.smoke
 
 
 def test_redis_round_trip_and_queue(redis_client) -> None:
