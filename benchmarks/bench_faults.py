@@ -4,7 +4,7 @@
 
 Prints the figures and writes benchmarks/results/faults.json. Targets: added p50 <= 0.3 ms,
 bulk >= 50 % of direct, latency 100 ms -> added p50 within ±3 ms and p99 within +15 ms,
-loss 20 % -> measured 17–23 % over >= 1000 packets, apply + clear <= 20 ms.
+loss 20 % -> measured 17-23 % over >= 1000 packets, apply + clear <= 20 ms.
 """
 
 from __future__ import annotations
@@ -94,13 +94,17 @@ def loss_accuracy(stack: Stack, packets: int = 1000) -> dict[str, float]:
     network = next(iter(container.attrs["NetworkSettings"]["Networks"]))
     address = container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"]
     with Loss(Target("redis", container), percent=20):
-        output = _docker.client().containers.run(
-            images.NETFAULT_TAG,
-            ["ping", "-q", "-n", "-c", str(packets), "-i", "0.005", "-W", "1", address],
-            network=network,
-            remove=True,
-            labels={"org.mediastack-harness.run": stack.project},
-        ).decode()
+        output = (
+            _docker.client()
+            .containers.run(
+                images.NETFAULT_TAG,
+                ["ping", "-q", "-n", "-c", str(packets), "-i", "0.005", "-W", "1", address],
+                network=network,
+                remove=True,
+                labels={"org.mediastack-harness.run": stack.project},
+            )
+            .decode()
+        )
     measured = float(re.search(r"([\d.]+)% packet loss", output)[1])  # type: ignore[index]
     return {"configured_percent": 20, "packets": packets, "measured_percent": measured}
 

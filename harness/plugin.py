@@ -376,7 +376,8 @@ def faults(
         if not alone:
             raise FaultError(
                 f"a {layer} fault on the shared stack's {service} would hit every xdist worker: "
-                f"mark the test @pytest.mark.exclusive_stack, or target isolated_service({service!r})"
+                "mark the test @pytest.mark.exclusive_stack, "
+                f"or target isolated_service({service!r})"
             )
 
     active = Faults(stack, harness_namespace, shared_guard=shared_guard)

@@ -60,7 +60,8 @@ class Faults:
     def _require_proxy(self, service: Any) -> None:
         if not isinstance(service, str):
             raise FaultError(
-                f"{getattr(service, 'service', service)} (isolated) has no proxy: TCP faults act on "
+                f"{getattr(service, 'service', service)} (isolated) has no proxy: "
+                "TCP faults act on "
                 "the stack's proxies; use a kernel or container fault on an isolated service"
             )
         self.stack.topology.get(service)

@@ -40,7 +40,8 @@ class HttpFault(Fault):
         response = self._http.post("/__harness/faults", json=self.rule)
         if response.status_code != 201:
             raise FaultError(
-                f"HTTP fault on {self.service} refused: {response.status_code} {response.text[:200]}"
+                f"HTTP fault on {self.service} refused: "
+                f"{response.status_code} {response.text[:200]}"
             )
         self.rule_id = str(response.json()["id"])
 

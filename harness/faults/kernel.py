@@ -128,7 +128,9 @@ class Loss(KernelFault):
     def _clear(self) -> None:
         if self.netem:
             for target in self.targets:
-                run_in_namespace(target, "tc qdisc del dev eth0 root 2>/dev/null || true", gone_ok=True)
+                run_in_namespace(
+                    target, "tc qdisc del dev eth0 root 2>/dev/null || true", gone_ok=True
+                )
         else:
             super()._clear()
 

@@ -50,7 +50,7 @@ class Toxic(Fault):
             )
         self.client, self.proxy, self.type = client, proxy, type
         # Toxiproxy's attributes are Go int64s: a float is a 400 there.
-        self.attributes = {key: int(round(value)) for key, value in attributes.items()}
+        self.attributes = {key: round(value) for key, value in attributes.items()}
         self.direction, self.toxicity = direction, toxicity
         self.names: list[str] = []
         self._id = next(_ids)

@@ -39,10 +39,14 @@ def test_http_delay_malformed_and_drop(mock_http, faults: Faults) -> None:
         mock_http("comfyui").get("/system_stats")
 
 
-def test_http_fault_is_scoped_to_this_workers_namespace(stack: Stack, mock_http, faults: Faults) -> None:
+def test_http_fault_is_scoped_to_this_workers_namespace(
+    stack: Stack, mock_http, faults: Faults
+) -> None:
     faults.http("comfyui", status=500)
-    other = httpx.get(f"{stack.address('comfyui').url}/system_stats",
-                      headers={"X-Harness-Namespace": "someone-else"})
+    other = httpx.get(
+        f"{stack.address('comfyui').url}/system_stats",
+        headers={"X-Harness-Namespace": "someone-else"},
+    )
     assert other.status_code == 200
     assert mock_http("comfyui").get("/system_stats").status_code == 500
 
@@ -96,7 +100,7 @@ def test_bad_scenario_is_one_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.xdist_group("inner-runs")
 def test_two_workers_at_once_one_faulted_the_other_unaffected(inner_pytest, tmp_path: Path) -> None:
-    source = '''
+    source = """
 import os, pathlib, statistics, time
 import pytest
 
@@ -127,7 +131,7 @@ def test_neighbour(redis_client, worker_id):
     wait("applied")
     (DIR / "rtt").write_text(str(rtt(redis_client)))
     (DIR / "measured").write_text("1")
-'''
+"""
     code, output = inner_pytest(source, "-n", "2", "--stack-services", "redis").finish()
     assert code == 0, output
     assert (tmp_path / "worker-faulted").read_text() != (tmp_path / "worker-neighbour").read_text()
@@ -142,12 +146,19 @@ def test_cli_reproduces_faults_on_a_running_stack(stack: Stack, tmp_path: Path) 
     env = {**os.environ, "HARNESS_STATE_DIR": str(state)}
 
     def harness(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "harness.cli", *args],
-                              capture_output=True, text=True, env=env, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "harness.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
 
     address = stack.address("redis")
     client = redis.Redis(host=address.host, port=address.port)
-    assert harness("fault", "add", "latency", "redis", "--ms", "150", "--jitter", "10").returncode == 0
+    assert (
+        harness("fault", "add", "latency", "redis", "--ms", "150", "--jitter", "10").returncode == 0
+    )
     assert statistics.median(_pings(client)) >= 0.13
     assert harness("fault", "loss", "redis", "20%").returncode == 0
     assert harness("fault", "partition", "litellm", "redis").returncode == 0
@@ -160,7 +171,9 @@ def test_cli_reproduces_faults_on_a_running_stack(stack: Stack, tmp_path: Path) 
     listing = harness("fault", "list").stdout
     assert "latency" not in listing and "harness-" not in listing
     scenario = tmp_path / "s.yaml"
-    scenario.write_text("seed: 1\nsteps:\n  - {at: 0, fault: latency, service: comfyui, ms: 300}\n"
-                        "  - {at: 0.5, clear: all}\n")
+    scenario.write_text(
+        "seed: 1\nsteps:\n  - {at: 0, fault: latency, service: comfyui, ms: 300}\n"
+        "  - {at: 0.5, clear: all}\n"
+    )
     played = harness("scenario", "run", str(scenario))
     assert played.returncode == 0 and "clear all" in played.stdout

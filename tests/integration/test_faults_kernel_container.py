@@ -101,11 +101,17 @@ def test_kernel_fault_on_the_shared_stack_needs_exclusivity_under_xdist(inner_py
 
 
 @pytest.mark.parametrize("action", ["stop", "kill", "pause"])
-def test_container_fault_breaks_then_recovers(faults: Faults, isolated_service, action: str) -> None:
+def test_container_fault_breaks_then_recovers(
+    faults: Faults, isolated_service, action: str
+) -> None:
     target = isolated_service("redis")
     fault = getattr(faults, action)(target)
-    client = redis.Redis(host=target.address.host, port=target.address.port, socket_timeout=1,
-                         socket_connect_timeout=1)
+    client = redis.Redis(
+        host=target.address.host,
+        port=target.address.port,
+        socket_timeout=1,
+        socket_connect_timeout=1,
+    )
     with pytest.raises(redis.RedisError):
         client.ping()
     fault.clear()  # started / unpaused and healthy again

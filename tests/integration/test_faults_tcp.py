@@ -47,7 +47,7 @@ def test_reset_peer_raises_a_connection_reset(backends: WorkerBackends, faults: 
     client = redis.Redis(host=address.host, port=address.port, retry_on_error=[])
     client.ping()
     faults.reset_peer("redis")
-    with pytest.raises(redis.ConnectionError, match="(?i)reset|closed"):
+    with pytest.raises(redis.ConnectionError, match=r"(?i)reset|closed"):
         client.ping()
 
 
@@ -108,13 +108,15 @@ def test_slow_close_delays_the_close(backends: WorkerBackends, faults: Faults) -
     import socket
 
     address = backends.address("redis")
-    with faults.slow_close("redis", delay_ms=400):
-        with socket.create_connection((address.host, address.port), timeout=5) as sock:
-            sock.sendall(b"PING\r\nQUIT\r\n")
-            start = time.perf_counter()
-            while sock.recv(1024):
-                pass
-            elapsed = time.perf_counter() - start
+    with (
+        faults.slow_close("redis", delay_ms=400),
+        socket.create_connection((address.host, address.port), timeout=5) as sock,
+    ):
+        sock.sendall(b"PING\r\nQUIT\r\n")
+        start = time.perf_counter()
+        while sock.recv(1024):
+            pass
+        elapsed = time.perf_counter() - start
     assert elapsed >= 0.35, elapsed
 
 
@@ -143,12 +145,16 @@ def test_another_namespace_is_not_touched(stack, redis_client, faults: Faults) -
     ],
     ids=["negative-latency", "unknown-type", "unknown-service", "toxicity", "direction"],
 )
-def test_bad_tcp_faults_are_refused_and_nothing_is_applied(faults: Faults, call, message: str) -> None:
+def test_bad_tcp_faults_are_refused_and_nothing_is_applied(
+    faults: Faults, call, message: str
+) -> None:
     with pytest.raises(Exception, match=message):
         call(faults)
     assert faults.active() == [] and faults.leftovers() == []
 
 
-def test_tcp_fault_on_an_isolated_service_says_it_has_no_proxy(faults: Faults, isolated_service) -> None:
+def test_tcp_fault_on_an_isolated_service_says_it_has_no_proxy(
+    faults: Faults, isolated_service
+) -> None:
     with pytest.raises(FaultError, match="has no proxy"):
         faults.latency(isolated_service("redis"), ms=10)
