@@ -21,6 +21,8 @@ def test_isolated_redis_is_healthy_labeled_and_removed(isolated_service, harness
     assert container.attrs["Config"]["Cmd"] == definition("redis").command
     labeled = reaper.leftovers(harness_run)["containers"]
     assert f"/{container.name}" in labeled and f"/{container.name}" not in with_run
+    ryuk = docker.from_env().containers.list(all=True, filters={"name": "testcontainers-ryuk"})
+    assert ryuk == [], "Ryuk is off: the harness's label reaper covers these containers"
     container.kill()  # destroying it touches nothing shared
 
 

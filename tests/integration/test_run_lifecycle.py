@@ -102,3 +102,21 @@ def test_killed_run_is_reaped_later_without_touching_a_live_stack(
     assert code == 0, output
     wait_for(lambda: reaper.leftovers(project) == {}, 30, "the dead run's leftovers to go")
     assert stack.running_services() == live_before
+
+
+def test_kept_stack_survives_the_run_and_a_later_run_attaches(inner_pytest) -> None:
+    first = inner_pytest(_source(1), "--keep-stack", *REDIS_ONLY)
+    code, output = first.finish()
+    assert code == 0, output
+    project = first.project()
+    try:
+        assert reaper.leftovers(project), "--keep-stack leaves the stack running"
+        assert f"--attach-stack {project}" in output
+        second = inner_pytest(_source(2), "--attach-stack", project, *REDIS_ONLY)
+        code, output = second.finish()
+        assert code == 0, output
+        assert second.record["master"] == project
+        assert reaper.leftovers(project), "an attached run never tears the stack down"
+    finally:
+        Stack(project).down()
+    assert reaper.leftovers(project) == {}

@@ -1,0 +1,123 @@
+"""The real `harness up → status → fault → report → down` round trip, as a person runs it.
+
+Its own project (HARNESS_UP_PROJECT) and state directory, so it never meets the `make up` stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import _paths, reaper
+
+pytestmark = pytest.mark.xdist_group("inner-runs")
+
+HARNESS = str(Path(sys.executable).parent / "harness")
+INNER = """
+def test_uses_the_up_stack(redis_client):
+    redis_client.set("episode", "draft")
+    assert redis_client.get("episode") == b"draft"
+"""
+
+PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Iterator[tuple[Run, str, dict[str, str]]]:
+    """A `harness` runner on a private project; the project is always downed at the end."""
+    project = f"hx-rt{secrets.token_hex(3)}"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "HARNESS_RUN", "HARNESS_OWNER", "GITHUB_STEP_SUMMARY"))
+    }
+    env.update(
+        HARNESS_UP_PROJECT=project,
+        HARNESS_STATE_DIR=str(tmp_path / "state"),
+        HARNESS_REPORTS_DIR=str(tmp_path / "reports"),
+        HARNESS_PROJECT_ROOT=str(_paths.project_root()),
+        COLUMNS="250",
+    )
+
+    def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [HARNESS, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=timeout
+        )
+
+    try:
+        yield run, project, env
+    finally:
+        run("down")
+        assert reaper.leftovers(project) == {}
+
+
+def _row(output: str, service: str) -> str:
+    (line,) = [line for line in output.splitlines() if line.startswith(f"│ {service} ")]
+    return line
+
+
+def test_up_status_fault_report_down(cli, tmp_path: Path) -> None:
+    run, project, env = cli
+    started = run("up", "--services", "redis")
+    assert started.returncode == 0, started.stderr
+    assert f"stack {project}" in started.stdout
+
+    status = run("status")
+    assert status.returncode == 0, status.stderr
+    redis = _row(status.stdout, "redis")
+    assert "healthy" in redis and "127.0.0.1:" in redis
+    assert "redis 127.0.0.1:" in redis  # its default proxy and where it listens
+    assert redis.rstrip("│ ").endswith("-")  # no active fault yet
+
+    added = run("fault", "add", "latency", "redis", "--ms", "150")
+    assert added.returncode == 0 and "added" in added.stdout, added.stderr
+    faulty = _row(run("status").stdout, "redis")
+    assert "tcp: redis latency downstream" in faulty and "'latency': 150" in faulty
+
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    (inner / "test_inner.py").write_text(INNER)
+    tests = subprocess.run(
+        [
+            *PYTEST,
+            "--rootdir",
+            str(inner),
+            "test_inner.py",
+            "--stack-services",
+            "redis",
+            "--attach-stack",
+        ],
+        cwd=inner,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+
+    shown = run("report")
+    assert shown.returncode == 0, shown.stderr
+    assert "test_inner.py::test_uses_the_up_stack" in shown.stdout and "1 passed" in shown.stdout
+    assert "│ redis " in shown.stdout  # its latency row
+    (html,) = (tmp_path / "reports").glob("*/report.html")
+    assert f"HTML: {html.resolve()}" in shown.stdout
+    sampled = json.loads((html.parent / "report.json").read_text())["resources"]
+    assert {f"{project}-redis-1", f"{project}-toxiproxy-1"} <= set(sampled)  # the attached stack
+
+    cleared = run("fault", "clear")
+    assert cleared.returncode == 0, cleared.stderr
+    assert _row(run("status").stdout, "redis").rstrip("│ ").endswith("-")
+
+    down = run("down")
+    assert down.returncode == 0 and f"removed {project}" in down.stdout
+    gone = run("status")
+    assert gone.returncode == 1
+    assert gone.stderr.strip() == "error: no stack started by `harness up`: run `make up` first"
