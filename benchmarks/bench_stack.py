@@ -57,7 +57,7 @@ def measure(rounds: int) -> dict[str, object]:
     for _ in range(rounds):
         stack = Stack(new_project_name())
         harness_up.append(_timed(stack.up))
-        memory.append(max(_memory_bytes(stack) for _ in range(5)))
+        memory.append(max(_memory_bytes(stack) for _ in range(3)))
         teardown.append(_timed(stack.down))
         raw = new_project_name()
         raw_up.append(_timed(lambda p=raw: _raw_compose(p, "up", "-d", "--wait")))
