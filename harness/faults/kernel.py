@@ -106,6 +106,11 @@ class KernelFault(Fault):
         for target in self.targets:
             run_in_namespace(target, self._remove_script(), gone_ok=True)
 
+    def _delete_qdisc(self) -> None:
+        """Remove the root qdisc (tbf or netem) this fault added."""
+        for target in self.targets:
+            run_in_namespace(target, "tc qdisc del dev eth0 root 2>/dev/null || true", gone_ok=True)
+
     def _rule(self, chain: str, match: str) -> str:
         return f"iptables -A {CHAINS[chain]} {match} -m comment --comment {self.tag} -j DROP; "
 
@@ -127,10 +132,7 @@ class Loss(KernelFault):
 
     def _clear(self) -> None:
         if self.netem:
-            for target in self.targets:
-                run_in_namespace(
-                    target, "tc qdisc del dev eth0 root 2>/dev/null || true", gone_ok=True
-                )
+            self._delete_qdisc()
         else:
             super()._clear()
 
@@ -157,8 +159,7 @@ class RateLimit(KernelFault):
         return f"tc qdisc add dev eth0 root tbf rate {self.kbit}kbit burst 32kbit latency 400ms; "
 
     def _clear(self) -> None:
-        for target in self.targets:
-            run_in_namespace(target, "tc qdisc del dev eth0 root 2>/dev/null || true", gone_ok=True)
+        self._delete_qdisc()
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -207,8 +208,7 @@ class Delay(KernelFault):
         return f"tc qdisc add dev eth0 root netem delay {self.ms}ms {self.jitter}ms; "
 
     def _clear(self) -> None:
-        for target in self.targets:
-            run_in_namespace(target, "tc qdisc del dev eth0 root 2>/dev/null || true", gone_ok=True)
+        self._delete_qdisc()
 
     def describe(self) -> dict[str, Any]:
         return {
