@@ -271,12 +271,17 @@ def chroma_client(backends: WorkerBackends, harness_namespace: str) -> Any:
             anonymized_telemetry=False,
         )
     )
-    try:
-        admin.create_tenant(harness_namespace)
-        admin.create_database("tests", tenant=harness_namespace)
-    except Exception as error:  # attached to a stack an earlier run already used
-        if "already exists" not in str(error).lower():
-            raise
+    # Either may exist already: an attached stack an earlier run used, or another client of this
+    # worker's tenant (a system under test) that created the tenant first.
+    for create in (
+        lambda: admin.create_tenant(harness_namespace),
+        lambda: admin.create_database("tests", tenant=harness_namespace),
+    ):
+        try:
+            create()
+        except Exception as error:
+            if "already exists" not in str(error).lower():
+                raise
     client = chromadb.HttpClient(
         host=address.host,
         port=address.port,
