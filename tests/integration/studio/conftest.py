@@ -6,8 +6,8 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,25 +79,33 @@ def _running_studio(
 
 
 @pytest.fixture(scope="session")
-def studio(
+def start_studio(
     stack: Stack, backends: WorkerBackends, harness_namespace: str, worker_id: str, tmp_path_factory
-) -> Iterator[Studio]:
-    """`examples/studio` (pipeline on), reaching backends via this worker's proxies."""
+) -> Iterator[Callable[[str, int, int], Studio]]:
+    """`start_studio(label, first_redis_db, workers)`: a studio for this worker's session."""
     index = int(worker_id[2:]) if worker_id.startswith("gw") else 0
-    tmp = tmp_path_factory.mktemp("studio")
-    with _running_studio(stack, backends, harness_namespace, 33 + index % 15, 2, tmp) as running:
-        yield running
+    with ExitStack() as running:
+
+        def start(label: str, first_db: int, workers: int) -> Studio:
+            tmp = tmp_path_factory.mktemp(label)
+            database = first_db + index % 15
+            return running.enter_context(
+                _running_studio(stack, backends, harness_namespace, database, workers, tmp)
+            )
+
+        yield start
 
 
 @pytest.fixture(scope="session")
-def studio_intake(
-    stack: Stack, backends: WorkerBackends, harness_namespace: str, worker_id: str, tmp_path_factory
-) -> Iterator[Studio]:
+def studio(start_studio: Callable[[str, int, int], Studio]) -> Studio:
+    """`examples/studio` (pipeline on), reaching backends via this worker's proxies."""
+    return start_studio("studio", 33, 2)
+
+
+@pytest.fixture(scope="session")
+def studio_intake(start_studio: Callable[[str, int, int], Studio]) -> Studio:
     """The studio's API without pipeline workers: for numbering and idempotency under load."""
-    index = int(worker_id[2:]) if worker_id.startswith("gw") else 0
-    tmp = tmp_path_factory.mktemp("studio-intake")
-    with _running_studio(stack, backends, harness_namespace, 48 + index % 15, 0, tmp) as running:
-        yield running
+    return start_studio("studio-intake", 48, 0)
 
 
 def _answers(url: str) -> bool:
