@@ -43,7 +43,7 @@ down:
 	$(HARNESS) down
 
 lint:
-	$(BIN)/ruff check harness mocks tests benchmarks
+	$(BIN)/ruff check harness mocks examples tests benchmarks
 	$(BIN)/mypy
 
 report: ## the newest run's summary and HTML path (RUN=<id> for another)

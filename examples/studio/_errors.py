@@ -30,9 +30,10 @@ class BackendError(StudioError):
 
     status = 503
 
-    def __init__(self, backend: str, message: str) -> None:
+    def __init__(self, backend: str, message: str, *, transient: bool = False) -> None:
         super().__init__(f"{backend}: {message}")
         self.backend = backend
+        self.transient = transient  # the backend was unreachable or overloaded: worth waiting
 
 
 class PipelineError(StudioError):

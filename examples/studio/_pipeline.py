@@ -1,12 +1,15 @@
 """The episode pipeline: script -> cast -> keyframes -> clip -> VOD, resumable step by step.
 
 Each step's outputs are stored on the episode together with its `step_completed` event, so a
-run that is interrupted (crash, requeued job) skips the finished steps. A step that fails after
-its retries marks the episode failed with a terminal event; the episode keeps its number.
+run that is interrupted (crash, requeued job) skips the finished steps. A step whose backend is
+unreachable waits for it (up to `outage_timeout`); a step that fails otherwise marks the episode
+failed with a terminal event; the episode keeps its number.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -16,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._context import Context
-from ._errors import StudioError
+from ._errors import BackendError, StudioError
 from ._events import TERMINAL
 from ._retry import describe
 from ._store import JSON_FIELDS
@@ -83,7 +86,7 @@ class Pipeline:
             )
             started = time.monotonic()
             try:
-                outputs = await step(episode)
+                outputs = await self.attempt(episode, state, step)
             except Exception as exc:
                 metrics.step_duration.labels(step=state, outcome="error").observe(
                     time.monotonic() - started
@@ -118,6 +121,30 @@ class Pipeline:
             fields={"step": ""},
         )
         return "completed"
+
+    async def attempt(self, episode: dict[str, Any], state: str, step: Step) -> dict[str, Any]:
+        """Run one step; while its backend is unreachable, wait and run it again.
+
+        A backend that stays unreachable past `outage_timeout` fails the step, as does any
+        non-transient error at once. Each wait is announced with a `step_retrying` event (when
+        Redis is up to carry it): the episode is neither lost nor failed by a restart.
+        """
+        settings = self.ctx.settings
+        deadline = time.monotonic() + settings.outage_timeout
+        while True:
+            try:
+                return await step(episode)
+            except BackendError as exc:
+                if not exc.transient or time.monotonic() >= deadline:
+                    raise
+                log.warning("episode %s: %s; waiting for %s", episode["id"], state, exc.backend)
+                with contextlib.suppress(StudioError):
+                    await self.progress(
+                        episode,
+                        "step_retrying",
+                        {"step": state, "backend": exc.backend, "error": exc.message},
+                    )
+                await asyncio.sleep(settings.outage_retry_interval)
 
     # -- steps -------------------------------------------------------------------------------
     async def write_script(self, episode: dict[str, Any]) -> dict[str, Any]:

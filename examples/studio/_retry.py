@@ -56,7 +56,10 @@ def transient(exc: BaseException) -> bool:
     if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
         return True
     if isinstance(
-        exc, websockets.exceptions.ConnectionClosed | websockets.exceptions.InvalidStatus
+        exc,
+        websockets.exceptions.ConnectionClosed
+        | websockets.exceptions.InvalidStatus
+        | websockets.exceptions.InvalidMessage,  # dropped during the handshake (e.g. by a proxy)
     ):
         return True
     if isinstance(exc, ValueError) and any(m in str(exc) for m in _UNREACHABLE):
@@ -104,7 +107,8 @@ async def call(
     except StudioError:
         raise
     except Exception as exc:
-        raise BackendError(backend, f"{operation} failed: {describe(exc)}") from exc
+        message = f"{operation} failed: {describe(exc)}"
+        raise BackendError(backend, message, transient=transient(exc)) from exc
     finally:
         if metrics is not None:
             metrics.backend_calls.labels(

@@ -58,6 +58,8 @@ class StudioSettings(BaseSettings):
     retry_attempts: int = Field(default=4, ge=1, le=10)
     retry_backoff: float = Field(default=0.2, ge=0)
     retry_backoff_max: float = Field(default=2.0, ge=0)
+    outage_timeout: float = Field(default=120.0, ge=0)
+    outage_retry_interval: float = Field(default=1.0, gt=0)
     render_timeout: float = Field(default=180.0, gt=0)
     keyframes: int = Field(default=2, ge=1, le=8)
     keyframe_steps: int = Field(default=4, ge=1, le=100)

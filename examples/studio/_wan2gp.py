@@ -36,7 +36,7 @@ class ClipRequest:
     resolution: str
 
 
-def _generate(
+def generate_clip(
     url: str, headers: dict[str, str], request: ClipRequest, timeout: float, download: Path
 ) -> Path:
     """Blocking: run the generation chain in one Gradio session; path of the downloaded MP4."""
@@ -90,7 +90,7 @@ class Wan2GP:
             download = Path(tempfile.mkdtemp(prefix="studio-wan2gp-"))
             try:
                 source = await asyncio.to_thread(
-                    _generate,
+                    generate_clip,
                     settings.wan2gp_url,
                     settings.mock_headers(),
                     request,

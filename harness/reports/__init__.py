@@ -13,11 +13,21 @@ from typing import Any
 
 from harness import _paths
 from harness.errors import HarnessError
+from harness.reports.latency import RECORDER
 
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 SUMMARY_MD = "summary.md"
 JUNIT_XML = "junit.xml"
+
+
+def record_latency(backend: str, operation: str, seconds: float) -> None:
+    """Add one timed operation of the current test to the run's report (e.g. a user workflow).
+
+    It lands next to the samples the client fixtures record, marked faulted when a fault is
+    active, and shows in the p50/p95/p99 table and the latency plots.
+    """
+    RECORDER.record(backend, operation, seconds, RECORDER.faulted())
 
 
 def reports_dir(override: str | None = None) -> Path:

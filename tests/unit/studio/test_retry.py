@@ -8,6 +8,7 @@ import httpx
 import openai
 import pytest
 import redis.exceptions
+import websockets.exceptions
 
 from examples.studio._errors import BackendError, PipelineError
 from examples.studio._metrics import Metrics
@@ -37,6 +38,7 @@ def test_transient_classification() -> None:
         redis.exceptions.ConnectionError("down"),
         openai.APIConnectionError(request=request),  # type: ignore[arg-type]
         ValueError("Could not connect to a Chroma server. Are you sure it is running?"),
+        websockets.exceptions.InvalidMessage("did not receive a valid HTTP response"),
     ):
         assert transient(exc), exc
     permanent: list[BaseException] = [_status(400), _status(404), ValueError("bad"), KeyError()]
@@ -70,9 +72,19 @@ async def test_attempts_are_bounded_and_reported_as_backend_error() -> None:
         attempts.append(n)
         raise httpx.ConnectError("connection refused")
 
-    with pytest.raises(BackendError, match=r"cablecast: create_show failed: ConnectError"):
+    with pytest.raises(BackendError, match=r"cablecast: create_show failed: ConnectError") as info:
         await call("cablecast", "create_show", down, FAST)
     assert attempts == [1, 2, 3]
+    assert info.value.transient  # unreachable: the pipeline waits for it
+
+
+async def test_a_client_error_is_reported_as_not_transient() -> None:
+    async def rejected(_n: int) -> None:
+        raise _status(422)
+
+    with pytest.raises(BackendError) as info:
+        await call("cablecast", "create_vod", rejected, FAST)
+    assert not info.value.transient
 
 
 async def test_each_attempt_has_a_timeout() -> None:
