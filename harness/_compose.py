@@ -24,16 +24,21 @@ class Compose:
         self.files = list(files)
         self.env = {**os.environ, **env}
 
-    def command(self, *args: str) -> list[str]:
-        """The full command line for `args`."""
+    def command(self, *args: str, profiles: Sequence[str] = ()) -> list[str]:
+        """The full command line for `args` (with those compose profiles enabled)."""
         cli = _docker.compose_cli()
         files = [arg for path in self.files for arg in ("-f", str(path))]
-        return [*cli, "-p", self.project, *files, *args]
+        enabled = [arg for profile in profiles for arg in ("--profile", profile)]
+        return [*cli, "-p", self.project, *files, *enabled, *args]
 
-    def run(self, *args: str, timeout: float | None = None) -> str:
+    def run(self, *args: str, timeout: float | None = None, profiles: Sequence[str] = ()) -> str:
         """Run a compose command; on failure raise compose's own message as one error."""
         result = subprocess.run(
-            self.command(*args), env=self.env, capture_output=True, text=True, timeout=timeout
+            self.command(*args, profiles=profiles),
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if result.returncode != 0:
             message = _last_meaningful_line(result.stderr or result.stdout)
@@ -46,9 +51,9 @@ class Compose:
         """The normalized compose model (validates the file: compose's message on error)."""
         return json.loads(self.run("config", "--format", "json"))
 
-    def up(self, services: Sequence[str]) -> None:
+    def up(self, services: Sequence[str], profiles: Sequence[str] = ()) -> None:
         """Create and start the services without waiting (the stack waits on health itself)."""
-        self.run("up", "--detach", "--no-build", "--pull", "never", *services)
+        self.run("up", "--detach", "--no-build", "--pull", "never", *services, profiles=profiles)
 
     def down(self) -> None:
         """Remove the project's containers, networks and volumes."""

@@ -61,9 +61,9 @@ def _requirements_file(key: str) -> tuple[str, ...]:
     return tuple(line for line in lines if line)
 
 
-def _mocks_requirements() -> tuple[str, ...]:
+def _extra_requirements(extra: str) -> tuple[str, ...]:
     pyproject = tomllib.loads((_paths.project_root() / "pyproject.toml").read_text())
-    return tuple(pyproject["project"]["optional-dependencies"]["mocks"])
+    return tuple(pyproject["project"]["optional-dependencies"][extra])
 
 
 def recipes() -> dict[str, Recipe]:
@@ -103,8 +103,18 @@ def recipes() -> dict[str, Recipe]:
             "mocks",
             stack.get("comfyui").image,
             parent="python",
-            requirements=_mocks_requirements(),
+            requirements=_extra_requirements("mocks"),
             extra=((_paths.project_root() / "mocks", "mocks"),),
+        ),
+        "studio": Recipe(
+            "studio",
+            stack.app("studio").image,
+            parent="python",
+            requirements=_extra_requirements("studio"),
+            extra=(
+                (_paths.project_root() / "examples" / "__init__.py", "examples/__init__.py"),
+                (_paths.project_root() / "examples" / "studio", "examples/studio"),
+            ),
         ),
     }
 

@@ -20,6 +20,7 @@ from harness.errors import HarnessError, HealthTimeout
 Progress = Callable[[str, str], None]  # (service, state)
 PROXY = topology.PROXY_SERVICE
 PROXY_PORT_LABEL = "org.mediastack-harness.toxiproxy-port"
+APP_PORT_LABEL = "org.mediastack-harness.app-port"
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,23 @@ class Stack:
         self,
         services: Sequence[str] | None = None,
         *,
+        profiles: Sequence[str] = (),
         timeout: float = 180.0,
         progress: Progress | None = None,
         cleanup_on_failure: bool = True,
     ) -> list[str]:
         """Start the services (all by default) and wait until each is healthy.
 
-        On failure the error names the service and carries its last 50 log lines; with
-        `cleanup_on_failure` nothing of this project is left running.
+        `profiles` also start those compose profiles' apps (e.g. `studio`) after their backends,
+        wired to the backends' default proxies. On failure the error names the service and
+        carries its last 50 log lines; with `cleanup_on_failure` nothing of this project is left
+        running.
         """
+        apps = self.topology.apps_of(profiles)
         names = [service.name for service in self.topology.select(services)]
+        names += [need for app in apps for need in app.needs if need not in names]
         needed = {self.topology.get(name).image for name in names} | {self.topology.proxy_image}
+        needed |= {app.image for app in apps}
         images.require(sorted(needed))
         reaper.reap_dead_runs()
         proxy = self.containers().get(PROXY)
@@ -97,11 +104,32 @@ class Stack:
             self.compose.up([PROXY, *names])
             self.wait_healthy([PROXY, *names], timeout=timeout, progress=progress)
             self.ensure_proxies(names)
+            for app in apps:
+                self._start_app(app, timeout=timeout, progress=progress)
         except BaseException:
             if cleanup_on_failure:
                 self.down()
             raise
-        return names
+        return names + [app.name for app in apps]
+
+    def _start_app(
+        self, app: topology.App, *, timeout: float, progress: Progress | None
+    ) -> None:
+        running = self.containers().get(app.name)
+        port = running.labels[APP_PORT_LABEL] if running else str(_free_port())
+        self.compose.env[app.port_var] = port
+        for backend, address in self.ensure_proxies(list(app.needs)).items():
+            self.compose.env[f"HARNESS_PROXY_{backend.upper()}"] = str(address)
+        self.compose.up([app.name], profiles=[app.profile])
+        self.wait_healthy([app.name], timeout=timeout, progress=progress)
+
+    def app_address(self, app: str) -> Address:
+        """Where an app started with its profile listens (host network, 127.0.0.1)."""
+        self.topology.app(app)
+        container = self.containers().get(app)
+        if container is None:
+            raise HarnessError(f"stack {self.project} is not running {app} (start its profile)")
+        return Address("127.0.0.1", int(container.labels[APP_PORT_LABEL]))
 
     def wait_healthy(
         self, services: Sequence[str], *, timeout: float = 180.0, progress: Progress | None = None
@@ -252,7 +280,8 @@ class Stack:
     def health(self) -> dict[str, str]:
         """Each service's state: healthy, starting, unhealthy, exited, or missing."""
         containers = self.containers()
-        return {name: _health(containers.get(name)) for name in [PROXY, *self.topology.names]}
+        names = [PROXY, *self.topology.names, *(a for a in self.topology.apps if a in containers)]
+        return {name: _health(containers.get(name)) for name in names}
 
 
 _HEALTH_IN_STATUS = re.compile(r"\((?P<health>healthy|unhealthy|health: starting)\)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -37,6 +37,31 @@ class Service:
         return f"HARNESS_{self.name.upper()}_PORT"
 
 
+@dataclass(frozen=True)
+class App:
+    """A system under test the stack can also run: a compose profile, a client of the backends.
+
+    It runs on the host network on 127.0.0.1 and reaches every backend it depends on through
+    that backend's default proxy (`HARNESS_PROXY_<BACKEND>` in its environment).
+    """
+
+    name: str
+    profile: str
+    needs: tuple[str, ...]
+    image_var: str
+    default_image: str
+
+    @property
+    def image(self) -> str:
+        """The image in effect: the env var's value, else the default."""
+        return os.environ.get(self.image_var) or self.default_image
+
+    @property
+    def port_var(self) -> str:
+        """Env var that carries the port it listens on (the harness picks a free one)."""
+        return f"HARNESS_{self.name.upper()}_PORT"
+
+
 PROXY_SERVICE = "toxiproxy"
 
 
@@ -48,6 +73,7 @@ class Topology:
     services: dict[str, Service]
     proxy_image_var: str
     proxy_default_image: str
+    apps: dict[str, App] = field(default_factory=dict)
 
     @property
     def proxy_image(self) -> str:
@@ -62,6 +88,24 @@ class Topology:
             known = ", ".join(self.services)
             raise UnknownService(f"unknown service {name!r}; known services: {known}") from None
 
+    def app(self, name: str) -> App:
+        """The app called `name`, or an error that lists the known ones."""
+        try:
+            return self.apps[name]
+        except KeyError:
+            known = ", ".join(self.apps) or "none"
+            raise UnknownService(f"unknown app {name!r}; known apps: {known}") from None
+
+    def apps_of(self, profiles: Sequence[str]) -> list[App]:
+        """The apps the given compose profiles run, validated."""
+        known = sorted({app.profile for app in self.apps.values()})
+        for profile in profiles:
+            if profile not in known:
+                raise UnknownService(
+                    f"unknown profile {profile!r}; known profiles: {', '.join(known) or 'none'}"
+                )
+        return [app for app in self.apps.values() if app.profile in profiles]
+
     def select(self, names: Sequence[str] | None) -> list[Service]:
         """The named services (all when `names` is empty), validated."""
         if not names:
@@ -74,13 +118,24 @@ class Topology:
         return list(self.services)
 
 
-def _parse_service(name: str, spec: dict) -> Service:
+def _image_ref(name: str, spec: dict) -> re.Match[str]:
     image = str(spec["image"])
     match = _IMAGE_REF.match(image)
     if not match:
         raise ValueError(
             f"service {name}: image must be ${{HARNESS_..._IMAGE:-default}}, got {image}"
         )
+    return match
+
+
+def _parse_app(name: str, spec: dict) -> App:
+    (profile,) = spec["profiles"]
+    match = _image_ref(name, spec)
+    return App(name, profile, tuple(spec.get("depends_on") or ()), match["var"], match["default"])
+
+
+def _parse_service(name: str, spec: dict) -> Service:
+    match = _image_ref(name, spec)
     ports = spec.get("ports") or []
     if len(ports) != 1:
         raise ValueError(f"service {name}: exactly one client-facing port must be published")
@@ -97,5 +152,8 @@ def load(compose_file: Path | None = None) -> Topology:
     proxy = _IMAGE_REF.match(str(specs.pop(PROXY_SERVICE)["image"]))
     if proxy is None:
         raise ValueError(f"service {PROXY_SERVICE}: image must be ${{HARNESS_..._IMAGE:-default}}")
-    services = {name: _parse_service(name, spec) for name, spec in specs.items()}
-    return Topology(path, services, proxy["var"], proxy["default"])
+    apps = {name: _parse_app(name, spec) for name, spec in specs.items() if spec.get("profiles")}
+    services = {
+        name: _parse_service(name, spec) for name, spec in specs.items() if name not in apps
+    }
+    return Topology(path, services, proxy["var"], proxy["default"], apps)

@@ -51,3 +51,21 @@ def test_image_env_var_overrides_the_pinned_default(monkeypatch: pytest.MonkeyPa
 def test_unknown_service_lists_the_known_ones() -> None:
     with pytest.raises(UnknownService, match="known services: redis, chromadb"):
         topology.load().select(["redis", "kafka"])
+
+
+def test_the_studio_is_an_app_of_its_profile_not_a_backend(document: dict) -> None:
+    stack = topology.load()
+    studio = stack.app("studio")
+    assert "studio" not in stack.names and studio.profile == "studio"
+    assert set(studio.needs) == set(SERVICES)
+    spec = document["services"]["studio"]
+    assert spec["network_mode"] == "host" and "127.0.0.1" in spec["command"]
+    proxied = [value for key, value in spec["environment"].items() if key.endswith("_URL")]
+    assert proxied and all("${HARNESS_PROXY_" in value for value in proxied)
+    assert [app.name for app in stack.apps_of(["studio"])] == ["studio"]
+    assert stack.apps_of([]) == []
+
+
+def test_unknown_profile_lists_the_known_ones() -> None:
+    with pytest.raises(UnknownService, match="unknown profile 'gpu'; known profiles: studio"):
+        topology.load().apps_of(["gpu"])
