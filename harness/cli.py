@@ -70,7 +70,9 @@ def up(
     ] = None,
     profile: Annotated[
         list[str] | None,
-        typer.Option(help="Also run a compose profile's app, e.g. `studio` (repeatable).", metavar="NAME"),
+        typer.Option(
+            help="Also run a compose profile's app, e.g. `studio` (repeatable).", metavar="NAME"
+        ),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for health.")] = 180.0,
 ) -> None:

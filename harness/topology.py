@@ -18,11 +18,10 @@ _IMAGE_REF = re.compile(r"^\$\{(?P<var>[A-Z0-9_]+):-(?P<default>[^}]+)\}$")
 
 
 @dataclass(frozen=True)
-class Service:
-    """One backend of the stack as compose defines it."""
+class _Container:
+    """A compose service: its name and its image, overridable by an env var."""
 
     name: str
-    container_port: int
     image_var: str
     default_image: str
 
@@ -33,33 +32,27 @@ class Service:
 
     @property
     def port_var(self) -> str:
-        """Env var that fixes the host port (empty: any free port)."""
+        """Env var of its port (backends: empty means any free port; apps: set by the harness)."""
         return f"HARNESS_{self.name.upper()}_PORT"
 
 
 @dataclass(frozen=True)
-class App:
+class Service(_Container):
+    """One backend of the stack as compose defines it."""
+
+    container_port: int = 0
+
+
+@dataclass(frozen=True)
+class App(_Container):
     """A system under test the stack can also run: a compose profile, a client of the backends.
 
     It runs on the host network on 127.0.0.1 and reaches every backend it depends on through
     that backend's default proxy (`HARNESS_PROXY_<BACKEND>` in its environment).
     """
 
-    name: str
-    profile: str
-    needs: tuple[str, ...]
-    image_var: str
-    default_image: str
-
-    @property
-    def image(self) -> str:
-        """The image in effect: the env var's value, else the default."""
-        return os.environ.get(self.image_var) or self.default_image
-
-    @property
-    def port_var(self) -> str:
-        """Env var that carries the port it listens on (the harness picks a free one)."""
-        return f"HARNESS_{self.name.upper()}_PORT"
+    profile: str = ""
+    needs: tuple[str, ...] = ()
 
 
 PROXY_SERVICE = "toxiproxy"
@@ -131,7 +124,8 @@ def _image_ref(name: str, spec: dict) -> re.Match[str]:
 def _parse_app(name: str, spec: dict) -> App:
     (profile,) = spec["profiles"]
     match = _image_ref(name, spec)
-    return App(name, profile, tuple(spec.get("depends_on") or ()), match["var"], match["default"])
+    needs = tuple(spec.get("depends_on") or ())
+    return App(name, match["var"], match["default"], profile=profile, needs=needs)
 
 
 def _parse_service(name: str, spec: dict) -> Service:
@@ -140,7 +134,7 @@ def _parse_service(name: str, spec: dict) -> Service:
     if len(ports) != 1:
         raise ValueError(f"service {name}: exactly one client-facing port must be published")
     container_port = int(str(ports[0]).rsplit(":", 1)[-1].split("/")[0])
-    return Service(name, container_port, match["var"], match["default"])
+    return Service(name, match["var"], match["default"], container_port=container_port)
 
 
 @cache
