@@ -16,7 +16,7 @@ from harness.reports import record_latency
 from harness.reports.latency import stats
 from tests.integration.studio.conftest import CHARACTERS, Studio
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.load, pytest.mark.exclusive_stack]  # figures without neighbours
 
 USERS = 50
 
