@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ._middleware import ControlMiddleware
+from ._middleware import CONTROL_PREFIX, ControlMiddleware
 from ._plane import ControlPlane, ResetHook
 from ._routes import build_router
+from ._shortcut import shortcut_root_mount
 
 
 def install_control(
@@ -20,14 +21,17 @@ def install_control(
 
     `on_reset(ns)` is called on POST /__harness/reset with the namespace to clear (None = all);
     it may be sync or async. The middleware wraps the whole Starlette stack so that drop faults
-    can close uvicorn's socket directly.
+    can close uvicorn's socket directly; requests for an app mounted at "" skip the outer stack.
     """
     plane = ControlPlane(service, on_reset=on_reset, seed=seed, journal_cap=journal_cap)
+    before = len(app.router.routes)
     app.include_router(build_router(plane))
+    harness = app.router.routes[before:]
     inner_build = app.build_middleware_stack
 
     def build_middleware_stack() -> ControlMiddleware:
-        return ControlMiddleware(inner_build(), plane)
+        stack = shortcut_root_mount(app, inner_build(), harness, CONTROL_PREFIX)
+        return ControlMiddleware(stack, plane)
 
     app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
     app.state.harness_control = plane
