@@ -8,14 +8,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from ._faults import FaultSpec
-from ._middleware import CONTROL_PREFIX
 from ._namespace import namespace_of
 from ._plane import ControlPlane
 
 
 def build_router(plane: ControlPlane) -> APIRouter:
     """Routes that read and change the caller's namespace of `plane`."""
-    router = APIRouter(prefix=CONTROL_PREFIX, tags=["harness"])
+    router = APIRouter(prefix="/__harness", tags=["harness"])
 
     @router.get("/health")
     async def health() -> dict[str, Any]:
