@@ -205,10 +205,14 @@ class Stack:
             self._proxies.update(self.ensure_proxies([service]))
         return self._proxies[service]
 
-    def direct_address(self, service: str) -> Address:
-        """The backend's own published port, bypassing the proxy (for benchmarks and repairs)."""
+    def direct_address(self, service: str, *, fresh: bool = False) -> Address:
+        """The backend's own published port, bypassing the proxy (for benchmarks and repairs).
+
+        Cached; `fresh` asks Docker again (a container restarted by another worker gets a new
+        host port).
+        """
         spec = self.topology.get(service)
-        if service not in self._direct:
+        if fresh or service not in self._direct:
             container = self.containers().get(service)
             if container is None or container.status != "running":
                 raise HarnessError(f"service {service} is not running in stack {self.project}")

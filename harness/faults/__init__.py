@@ -194,7 +194,8 @@ class Faults:
         scoped by `times`, `fraction`, `path` (regex) or `method`."""
         self.stack.topology.get(service)
         namespace = self.namespace or "default"
-        fault = HttpFault(service, self.stack.direct_address(service).url, namespace, rule)
+        control = self.stack.direct_address(service, fresh=True).url
+        fault = HttpFault(service, control, namespace, rule)
         self._apply(fault)
         self.http_services.add(service)
         return fault
@@ -231,7 +232,7 @@ class Faults:
             else:
                 found += [f"{target.service}: {rule}" for rule in kernel.inspect(target)]
         for service in self.http_services:
-            control = self.stack.direct_address(service).url
+            control = self.stack.direct_address(service, fresh=True).url
             found += [
                 f"{service}: http rule {r['id']}"
                 for r in http.rules(control, self.namespace or "default")
