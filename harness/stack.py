@@ -69,7 +69,6 @@ class Stack:
         files = list(compose_files or [_paths.compose_file()])
         run_env = {"HARNESS_RUN_ID": project, "HARNESS_OWNER": owner, **(env or {})}
         self.compose = Compose(project, files, run_env)
-        self._direct: dict[str, Address] = {}
         self._proxies: dict[str, Address] = {}
         self._toxiproxy: ToxiproxyClient | None = None
 
@@ -112,9 +111,7 @@ class Stack:
             raise
         return names + [app.name for app in apps]
 
-    def _start_app(
-        self, app: topology.App, *, timeout: float, progress: Progress | None
-    ) -> None:
+    def _start_app(self, app: topology.App, *, timeout: float, progress: Progress | None) -> None:
         running = self.containers().get(app.name)
         port = running.labels[APP_PORT_LABEL] if running else str(_free_port())
         self.compose.env[app.port_var] = port
@@ -182,7 +179,6 @@ class Stack:
             self.compose.down()
         finally:
             reaper.remove_run(self.project)
-        self._direct.clear()
         self._proxies.clear()
         self._toxiproxy = None
 
@@ -205,24 +201,21 @@ class Stack:
             self._proxies.update(self.ensure_proxies([service]))
         return self._proxies[service]
 
-    def direct_address(self, service: str, *, fresh: bool = False) -> Address:
+    def direct_address(self, service: str) -> Address:
         """The backend's own published port, bypassing the proxy (for benchmarks and repairs).
 
-        Cached; `fresh` asks Docker again (a container restarted by another worker gets a new
-        host port).
+        Asked of Docker each time: a container restarted by another worker gets a new host port.
         """
         spec = self.topology.get(service)
-        if fresh or service not in self._direct:
-            container = self.containers().get(service)
-            if container is None or container.status != "running":
-                raise HarnessError(f"service {service} is not running in stack {self.project}")
-            bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(
-                f"{spec.container_port}/tcp"
-            )
-            if not bindings:
-                raise HarnessError(f"service {service} publishes no port in stack {self.project}")
-            self._direct[service] = Address("127.0.0.1", int(bindings[0]["HostPort"]))
-        return self._direct[service]
+        container = self.containers().get(service)
+        if container is None or container.status != "running":
+            raise HarnessError(f"service {service} is not running in stack {self.project}")
+        bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(
+            f"{spec.container_port}/tcp"
+        )
+        if not bindings:
+            raise HarnessError(f"service {service} publishes no port in stack {self.project}")
+        return Address("127.0.0.1", int(bindings[0]["HostPort"]))
 
     # -- the fault proxy ---------------------------------------------------------------
     def proxy_api(self) -> Address:
@@ -269,13 +262,14 @@ class Stack:
 
     def sync_proxies(self) -> None:
         """Point every proxy at its backend's current port (a restarted container may move)."""
-        self._direct.clear()
+        current: dict[str, str] = {}  # one Docker lookup per service, not per proxy
         for proxy in self.toxiproxy.proxies().values():
             service = proxy.name.split("--", 1)[0]
             if service in self.topology.services:
-                upstream = str(self.direct_address(service))
-                if proxy.upstream != upstream:
-                    self.toxiproxy.update(proxy.name, upstream=upstream)
+                if service not in current:
+                    current[service] = str(self.direct_address(service))
+                if proxy.upstream != current[service]:
+                    self.toxiproxy.update(proxy.name, upstream=current[service])
 
     def logs(self, service: str, tail: int = 50) -> str:
         """The service's last `tail` log lines."""

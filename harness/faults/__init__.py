@@ -194,7 +194,7 @@ class Faults:
         scoped by `times`, `fraction`, `path` (regex) or `method`."""
         self.stack.topology.get(service)
         namespace = self.namespace or "default"
-        control = self.stack.direct_address(service, fresh=True).url
+        control = self.stack.direct_address(service).url
         fault = HttpFault(service, control, namespace, rule)
         self._apply(fault)
         self.http_services.add(service)
@@ -232,7 +232,7 @@ class Faults:
             else:
                 found += [f"{target.service}: {rule}" for rule in kernel.inspect(target)]
         for service in self.http_services:
-            control = self.stack.direct_address(service, fresh=True).url
+            control = self.stack.direct_address(service).url
             found += [
                 f"{service}: http rule {r['id']}"
                 for r in http.rules(control, self.namespace or "default")

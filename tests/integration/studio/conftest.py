@@ -7,6 +7,8 @@ health, metrics and progress events.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import socket
@@ -22,8 +24,10 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 
+from examples.studio.demo import Sse, read_sse
 from harness.plugin import LITELLM_MASTER_KEY, WorkerBackends
 from harness.stack import Address, Stack
 from tests.integration.conftest import wait_for
@@ -129,6 +133,28 @@ class Studio:
                 )
                 time.sleep(0.2)
         return [finals[episode] for episode in episodes]
+
+    def follow(self, episode: str, timeout: float = 180) -> list[Sse]:
+        """Every progress event of an episode, read over SSE until its terminal event."""
+
+        async def read() -> list[Sse]:
+            async with httpx.AsyncClient(base_url=self.url) as client:
+                return await asyncio.wait_for(
+                    read_sse(client, f"/episodes/{episode}/events"), timeout
+                )
+
+        return asyncio.run(read())
+
+    def tool(self, message: dict[str, Any]) -> dict[str, Any]:
+        """One call of the WebSocket tools endpoint, on its own connection; the answer."""
+
+        async def call() -> dict[str, Any]:
+            url = self.url.replace("http", "ws", 1) + "/ws/tools"
+            async with websockets.connect(url, open_timeout=30) as ws:
+                await ws.send(json.dumps(message))
+                return dict(json.loads(await asyncio.wait_for(ws.recv(), 60)))
+
+        return asyncio.run(call())
 
     def backend_calls(self, backend: str, outcome: str) -> float:
         """studio_backend_calls_total for one backend and outcome, summed over operations."""

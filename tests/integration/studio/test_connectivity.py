@@ -3,7 +3,6 @@ ComfyUI, LiteLLM and Wan2GP serving at the same time."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import uuid
@@ -17,7 +16,6 @@ import websocket
 
 from examples.studio._comfyui import build_graph
 from examples.studio._wan2gp import ClipRequest, generate_clip
-from examples.studio.demo import read_sse
 from harness.plugin import WorkerBackends
 from tests.integration.studio.conftest import BACKENDS, Studio
 
@@ -35,12 +33,7 @@ def test_health_matrix_reaches_every_backend_through_its_proxy(studio: Studio) -
 def test_episode_runs_end_to_end_across_all_backends(studio: Studio) -> None:
     project = studio.project()
     episode = studio.episode(project)["id"]
-
-    async def follow() -> list:
-        async with httpx.AsyncClient(base_url=studio.url) as client:
-            return await asyncio.wait_for(read_sse(client, f"/episodes/{episode}/events"), 180)
-
-    events = asyncio.run(follow())
+    events = studio.follow(episode)
     assert events[-1].event == "completed", [e.event for e in events][-5:]
     assert len({e.id for e in events}) == len(events)
     steps = [e.data["step"] for e in events if e.event == "step_completed"]

@@ -3,13 +3,9 @@ different xdist workers (namespaces) don't see each other's data in Redis or Chr
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import httpx
 import pytest
 import redis
-import websockets
 
 from harness.plugin import WorkerBackends
 from tests.integration.studio.conftest import StartStudio, Studio
@@ -17,26 +13,15 @@ from tests.integration.studio.conftest import StartStudio, Studio
 pytestmark = pytest.mark.isolation
 
 
-def _tool(studio: Studio, message: dict) -> dict:
-    async def call() -> dict:
-        async with websockets.connect(studio.url.replace("http", "ws", 1) + "/ws/tools") as ws:
-            await ws.send(json.dumps(message))
-            return dict(json.loads(await asyncio.wait_for(ws.recv(), 60)))
-
-    return asyncio.run(call())
-
-
 def _character(studio: Studio, project: str, name: str) -> None:
-    answer = _tool(
-        studio,
+    answer = studio.tool(
         {"tool": "create_character", "project_id": project, "name": name, "description": name},
     )
     assert answer["ok"], answer
 
 
 def _similar(studio: Studio, project: str) -> list[str]:
-    answer = _tool(
-        studio,
+    answer = studio.tool(
         {"tool": "find_similar_characters", "project_id": project, "description": "x", "limit": 50},
     )
     assert answer["ok"], answer
@@ -80,7 +65,6 @@ def test_studios_of_different_workers_share_no_data(
     # Chroma: a different tenant; the neighbour's project has only its own character
     assert _similar(studio_intake, mine) == ["mine"]
     assert _similar(other, theirs) == ["theirs"]
-    assert _tool(
-        other,
+    assert other.tool(
         {"tool": "find_similar_characters", "project_id": mine, "description": "mine"},
     ) == {"ok": False, "error": f"project {mine} not found"}

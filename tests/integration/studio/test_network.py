@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
-import websockets
 
-from examples.studio.demo import read_sse
 from harness.faults import Faults
 from tests.integration.conftest import wait_for
 from tests.integration.studio.conftest import Studio
@@ -19,11 +14,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.network]
 
 
 def _keyframe_seconds(studio: Studio, episode: str) -> float:
-    async def events() -> list:
-        async with httpx.AsyncClient(base_url=studio.url) as client:
-            return await asyncio.wait_for(read_sse(client, f"/episodes/{episode}/events"), 180)
-
-    stream = asyncio.run(events())
+    stream = studio.follow(episode)
     assert stream[-1].event == "completed", [e.event for e in stream][-4:]
     (step,) = [
         e for e in stream if e.event == "step_completed" and e.data["step"] == "rendering_keyframes"
@@ -65,13 +56,6 @@ def test_30_percent_packet_loss_on_redis_loses_no_data(
 
 def test_chroma_cut_off_gives_a_clear_error_then_recovers(studio: Studio, faults: Faults) -> None:
     project = studio.project()
-    tools = studio.url.replace("http", "ws", 1) + "/ws/tools"
-
-    async def call(message: dict) -> dict:
-        async with websockets.connect(tools, open_timeout=30) as ws:
-            await ws.send(json.dumps(message))
-            return dict(json.loads(await asyncio.wait_for(ws.recv(), 60)))
-
     create = {
         "tool": "create_character",
         "project_id": project,
@@ -79,13 +63,13 @@ def test_chroma_cut_off_gives_a_clear_error_then_recovers(studio: Studio, faults
         "description": "brave pilot",
     }
     find = {"tool": "find_similar_characters", "project_id": project, "description": "pilot"}
-    assert asyncio.run(call(create))["ok"]
+    assert studio.tool(create)["ok"]
     # a partition: packets to Chroma vanish (no refusal, no reset), both ways
     with faults.timeout("chromadb", direction="upstream"), faults.timeout("chromadb"):
-        answer = asyncio.run(call(find))
+        answer = studio.tool(find)
         assert not answer["ok"] and answer["error"].startswith("chromadb: query failed")
         code, states = studio.health()
         assert code == 503 and states["chromadb"] == "error" and states["redis"] == "ok"
     wait_for(studio.healthy, 30, "the studio to reach Chroma again")
-    found = asyncio.run(call(find))
+    found = studio.tool(find)
     assert found["ok"] and [c["name"] for c in found["result"]] == ["Ada"]
