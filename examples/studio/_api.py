@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -19,6 +20,8 @@ from ._events import TERMINAL, parse_event_id
 from ._health import check_all
 from ._settings import ConfigError, apply_update
 from ._tools import run_tool
+
+log = logging.getLogger("studio.api")
 
 
 class ProjectIn(BaseModel):
@@ -52,8 +55,10 @@ def ctx_of(request: Request | WebSocket) -> Context:
 def install_errors(app: FastAPI) -> None:
     """StudioError -> {"error": {"type", "message"}} with its status."""
 
-    async def handler(_request: Request, exc: Exception) -> JSONResponse:
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StudioError)
+        if exc.status >= 500:
+            log.warning("%s %s -> %d %s", request.method, request.url.path, exc.status, exc)
         body: dict[str, Any] = {"type": type(exc).__name__, "message": exc.message}
         backend = getattr(exc, "backend", None)
         if backend:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -21,6 +23,10 @@ def create_app(settings: StudioSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # blocking clients (chromadb, gradio_client) run in threads: one render per worker may
+        # hold a thread for minutes, so size the pool for them plus the short calls beside them
+        threads = ThreadPoolExecutor(ctx.settings.workers + 8, thread_name_prefix="studio")
+        asyncio.get_running_loop().set_default_executor(threads)
         pool.start()
         try:
             yield

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ._keys import Keys
 from ._metrics import Metrics
@@ -45,7 +46,14 @@ class RedisIO:
         """`fn(client)` with retries and a per-attempt timeout."""
 
         async def attempt(_n: int) -> T:
-            return await fn(self._client())
+            client = self._client()
+            try:
+                return await fn(client)
+            except RedisConnectionError:
+                # the server went away: its other idle connections are broken too (a reset one
+                # looks healthy until used), so the next attempt must not be handed one of them
+                await client.connection_pool.disconnect(inuse_connections=False)
+                raise
 
         return await call("redis", operation, attempt, self._policy(), self.metrics, timeout)
 

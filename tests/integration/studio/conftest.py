@@ -57,6 +57,7 @@ class Studio:
     proxy: str  # Toxiproxy proxy name in front of the studio (for faults on the client side)
     namespace: str
     prefix: str  # its Redis key prefix
+    log: Path  # its stdout and stderr
 
     def request(self, method: str, path: str, *, patience: float = 0, **kwargs: Any) -> Any:
         """JSON of a 2xx answer; with `patience` s, retry 5xx and dropped connections."""
@@ -156,6 +157,17 @@ class Studio:
 
         return asyncio.run(call())
 
+    def burst(self, path: str, count: int) -> list[int]:
+        """Status codes of `count` concurrent GETs, each a client's first and only try."""
+
+        async def run() -> list[int]:
+            limits = httpx.Limits(max_connections=count)
+            async with httpx.AsyncClient(base_url=self.url, limits=limits, timeout=30) as client:
+                answers = await asyncio.gather(*(client.get(path) for _ in range(count)))
+            return [answer.status_code for answer in answers]
+
+        return asyncio.run(run())
+
     def backend_calls(self, backend: str, outcome: str) -> float:
         """studio_backend_calls_total for one backend and outcome, summed over operations."""
         text = httpx.get(f"{self.url}/metrics", timeout=30).text
@@ -221,7 +233,7 @@ def _running_studio(
             [{"name": name, "listen": "127.0.0.1:0", "upstream": str(direct), "enabled": True}]
         )
         url = f"http://127.0.0.1:{proxy.port}"
-        yield Studio(url, direct, name, namespace, env["STUDIO_REDIS_PREFIX"])
+        yield Studio(url, direct, name, namespace, env["STUDIO_REDIS_PREFIX"], tmp / "studio.log")
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -269,6 +281,18 @@ def studio_intake(start_studio: StartStudio) -> Studio:
 def studio_fleet(start_studio: StartStudio) -> Studio:
     """A studio with 16 pipeline workers: for many users' episodes at once."""
     return start_studio("fleet", 16)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test's report carries the end of the log of each studio it used."""
+    report = yield
+    if report.failed:
+        for fixture, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, Studio) and value.log.exists():
+                tail = value.log.read_text(errors="replace").splitlines()[-200:]
+                report.sections.append((f"studio log: {fixture}", "\n".join(tail)))
+    return report
 
 
 def _answers(url: str) -> bool:
