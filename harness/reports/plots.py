@@ -29,7 +29,9 @@ def latency_plot(backend: str, samples: dict[str, list[float]]) -> str | None:
     values = [v for series in samples.values() for v in series if v > 0]
     if not values:
         return None
-    bins = np.geomspace(max(min(values), 0.01), max(max(values), 0.02), 40).tolist()
+    low = min(values) / 1.1
+    high = max(max(values), low) * 1.1  # above `low` even when every sample is the same
+    bins = np.geomspace(low, high, 40).tolist()
     figure = _figure()
     axes = figure.subplots()
     for condition, colour in (("without_faults", "tab:blue"), ("with_faults", "tab:red")):

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from harness import reports
-from harness.reports import html, latency, markdown, resources, writer
+from harness.reports import html, latency, markdown, plots, resources, writer
 from harness.reports.collect import PROPERTY, RunCollector
 
 LATENCY_FAULT = {"layer": "tcp", "type": "latency", "service": "redis", "latency": 200}
@@ -145,6 +145,12 @@ def test_html_is_self_contained_with_png_plots(report) -> None:
     for data, _ in images:
         assert base64.b64decode(data).startswith(b"\x89PNG")
     assert "http://" not in page and "https://" not in page and "<script" not in page
+
+
+@pytest.mark.parametrize("values", [[5.0, 5.0, 5.0], [0.001], [0.01, 0.01]])
+def test_latency_plot_draws_samples_that_are_all_equal(values: list[float]) -> None:
+    png = plots.latency_plot("redis", {"without_faults": values})
+    assert png is not None and base64.b64decode(png).startswith(b"\x89PNG")
 
 
 def test_write_all_writes_every_file_and_the_step_summary(
