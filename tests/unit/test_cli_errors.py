@@ -1,0 +1,73 @@
+"""Every `harness` command through typer.testing, given bad input or no engine: one error line
+naming the fix, exit status 1, and nothing started (the engine is unreachable throughout)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness import _docker, cli
+from tests.unit.test_reports_cli import COMMANDS
+
+runner = CliRunner()
+
+NO_ENGINE = "Docker engine unreachable"
+NO_UP_STACK = "no stack started by `harness up`: run `make up` first"
+
+CASES = [
+    (["up", "--services", "kafka"], "unknown service 'kafka'; known services: redis"),
+    (["up", "--profile", "nope"], "unknown profile 'nope'; known profiles: studio"),
+    (["down"], NO_ENGINE),
+    (["down", "--all"], NO_ENGINE),
+    (["status"], NO_UP_STACK),
+    (["logs", "kafka"], "unknown service 'kafka'"),
+    (["logs", "redis"], NO_UP_STACK),
+    (["images", "list"], NO_ENGINE),
+    (["images", "build"], NO_ENGINE),
+    (["engine", "ensure"], "the Docker engine does not answer: start it"),
+    (["fault", "add", "latency", "redis", "--ms", "5"], NO_UP_STACK),
+    (["fault", "loss", "redis", "20%"], NO_UP_STACK),
+    (["fault", "rate-limit", "redis", "100"], NO_UP_STACK),
+    (["fault", "partition", "redis", "chromadb"], NO_UP_STACK),
+    (["fault", "delay", "redis", "50"], NO_UP_STACK),
+    (["fault", "container", "explode", "redis"], "unknown container fault 'explode'; known: stop"),
+    (["fault", "http", "comfyui", "--status", "500"], NO_UP_STACK),
+    (["fault", "list"], NO_UP_STACK),
+    (["fault", "clear"], NO_UP_STACK),
+    (["scenario", "run", "missing.yaml"], "cannot read scenario missing.yaml"),
+    (["report", "hx-nothing"], "no report for run hx-nothing"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engine_client() -> Iterator[None]:
+    """The Docker client is cached per process: make the command create one from `env`."""
+    _docker.client.cache_clear()
+    yield
+    _docker.client.cache_clear()
+
+
+@pytest.mark.parametrize(("args", "message"), CASES, ids=[" ".join(args) for args, _ in CASES])
+def test_bad_input_is_one_line_and_exit_1(
+    args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # relative paths (scenario file, reports/) resolve to nothing
+    env = {
+        "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock",
+        "HARNESS_STATE_DIR": str(tmp_path),
+        "HARNESS_REPORTS_DIR": str(tmp_path / "reports"),
+    }
+    result = runner.invoke(cli.app, args, env=env, terminal_width=400)
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert message in lines[0]
+
+
+def test_every_command_has_a_bad_input_case() -> None:
+    leaves = [p for p in COMMANDS if p and not any(q[: len(p)] == p and q != p for q in COMMANDS)]
+    missing = [p for p in leaves if not any(tuple(args[: len(p)]) == p for args, _ in CASES)]
+    assert not missing
