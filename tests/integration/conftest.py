@@ -66,6 +66,12 @@ class InnerRun:
         return self.process.returncode, output
 
 
+def _interruptible() -> None:
+    """In the inner run: Ctrl-C works even when this run was started with SIGINT ignored
+    (as shells start background jobs), since ignored signals are inherited."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def inner_pytest(tmp_path: Path) -> Callable[..., InnerRun]:
     """Start `pytest` on one test file in a fresh directory; killed at the end if still alive."""
@@ -101,6 +107,7 @@ def inner_pytest(tmp_path: Path) -> Callable[..., InnerRun]:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_interruptible,
         )
         run = InnerRun(process, tmp_path)
         started.append(run)

@@ -116,6 +116,24 @@ def test_up_status_fault_report_down(cli, tmp_path: Path) -> None:
     sampled = json.loads((html.parent / "report.json").read_text())["resources"]
     assert {f"{project}-redis-1", f"{project}-toxiproxy-1"} <= set(sampled)  # the attached stack
 
+    # the workflow's always() steps, run as GitHub runs them (make, with a step summary file)
+    step_summary = tmp_path / "step-summary.md"
+
+    def make(target: str, reports: Path) -> subprocess.CompletedProcess[str]:
+        call = ["make", "-s", "-C", str(_paths.project_root()), target, f"REPORTS_DIR={reports}"]
+        ci_env = {**env, "GITHUB_STEP_SUMMARY": str(step_summary)}
+        return subprocess.run(call, env=ci_env, capture_output=True, text=True, timeout=120)
+
+    assert make("ci-summary", tmp_path / "reports").returncode == 0
+    assert not step_summary.exists()  # the run wrote its own summary
+    assert make("ci-summary", tmp_path / "no-reports").returncode == 0
+    assert "the run ended before pytest wrote one" in step_summary.read_text()
+    logs = make("ci-logs", tmp_path / "reports")
+    assert logs.returncode == 0, logs.stderr
+    dumped = tmp_path / "reports" / "ci-logs"
+    assert f"{project}-redis-1" in (dumped / "containers.txt").read_text()
+    assert "Ready to accept connections" in (dumped / f"{project}-redis-1.log").read_text()
+
     cleared = run("fault", "clear")
     assert cleared.returncode == 0, cleared.stderr
     assert _row(run("status").stdout, "redis").rstrip("│ ").endswith("-")
@@ -125,6 +143,8 @@ def test_up_status_fault_report_down(cli, tmp_path: Path) -> None:
     gone = run("status")
     assert gone.returncode == 1
     assert gone.stderr.strip() == "error: no stack started by `harness up`: run `make up` first"
+    final = make("ci-down", tmp_path / "reports")  # the workflow's last step: nothing left to do
+    assert final.returncode == 0 and f"removed {project}" in final.stdout, final.stderr
 
 
 def test_up_with_the_studio_profile_runs_the_system_under_test_behind_the_proxies(cli) -> None:
