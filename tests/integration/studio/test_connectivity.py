@@ -93,6 +93,11 @@ def test_comfyui_litellm_and_wan2gp_serve_in_parallel(
         )
         return str(reply.choices[0].message.content)
 
+    # the openai SDK builds its pydantic response models on first use, and pydantic's build is
+    # not thread-safe (pydantic "BaseModel cannot be instantiated directly" in a racing thread):
+    # one call first, as a client shared between threads needs anyway
+    assert chat(-1)
+
     def clip(seed: int) -> int:
         request = ClipRequest("a storm", frames=9, steps=2, seed=seed, resolution="832x480")
         headers = {"X-Harness-Namespace": f"{harness_namespace}-clip{seed}"}
