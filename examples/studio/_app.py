@@ -33,6 +33,7 @@ def create_app(settings: StudioSettings | None = None) -> FastAPI:
         finally:
             await pool.stop()
             await ctx.backends.close()
+            threads.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="Studio", lifespan=lifespan)
     app.state.ctx = ctx

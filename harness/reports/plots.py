@@ -29,8 +29,7 @@ def latency_plot(backend: str, samples: dict[str, list[float]]) -> str | None:
     values = [v for series in samples.values() for v in series if v > 0]
     if not values:
         return None
-    low = min(values) / 1.1
-    high = max(max(values), low) * 1.1  # above `low` even when every sample is the same
+    low, high = min(values) / 1.1, max(values) * 1.1  # a range even when all samples are equal
     bins = np.geomspace(low, high, 40).tolist()
     figure = _figure()
     axes = figure.subplots()
