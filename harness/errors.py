@@ -32,14 +32,19 @@ class ImageMissing(HarnessError):
 
 
 class HealthTimeout(HarnessError):
-    """A service did not become healthy before the deadline; carries its last log lines."""
+    """A service did not become healthy; carries its last log lines and what Docker did to it."""
 
-    def __init__(self, message: str, logs: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, logs: dict[str, str] | None = None, events: list[str] | None = None
+    ) -> None:
         super().__init__(message)
         self.logs = logs or {}
+        self.events = events or []
 
     def __str__(self) -> str:
         text = super().__str__()
         for service, lines in self.logs.items():
             text += f"\n--- last log lines of {service} ---\n{lines.rstrip()}"
+        if self.events:
+            text += "\n--- container events ---\n" + "\n".join(self.events)
         return text

@@ -99,9 +99,10 @@ class Stack:
         proxy = self.containers().get(PROXY)
         port = proxy.labels[PROXY_PORT_LABEL] if proxy else str(_free_port())
         self.compose.env["HARNESS_TOXIPROXY_PORT"] = port
+        began = time.time()
         try:
             self.compose.up([PROXY, *names])
-            self.wait_healthy([PROXY, *names], timeout=timeout, progress=progress)
+            self.wait_healthy([PROXY, *names], timeout=timeout, progress=progress, since=began)
             self.ensure_proxies(names)
             for app in apps:
                 self._start_app(app, timeout=timeout, progress=progress)
@@ -117,8 +118,9 @@ class Stack:
         self.compose.env[app.port_var] = port
         for backend, address in self.ensure_proxies(list(app.needs)).items():
             self.compose.env[f"HARNESS_PROXY_{backend.upper()}"] = str(address)
+        began = time.time()
         self.compose.up([app.name], profiles=[app.profile])
-        self.wait_healthy([app.name], timeout=timeout, progress=progress)
+        self.wait_healthy([app.name], timeout=timeout, progress=progress, since=began)
 
     def app_address(self, app: str) -> Address:
         """Where an app started with its profile listens (host network, 127.0.0.1)."""
@@ -129,9 +131,19 @@ class Stack:
         return Address("127.0.0.1", int(container.labels[APP_PORT_LABEL]))
 
     def wait_healthy(
-        self, services: Sequence[str], *, timeout: float = 180.0, progress: Progress | None = None
+        self,
+        services: Sequence[str],
+        *,
+        timeout: float = 180.0,
+        progress: Progress | None = None,
+        since: float | None = None,
     ) -> None:
-        """Poll Docker's health status of each service until all are healthy or the deadline."""
+        """Poll Docker's health status of each service until all are healthy or the deadline.
+
+        Fails at once when a container stops or disappears; every failure carries the services'
+        last log lines and Docker's events for the project since `since` (default: now).
+        """
+        since = time.time() if since is None else since
         deadline = time.monotonic() + timeout
         pending = set(services)
         reported: dict[str, str] = {}
@@ -141,23 +153,55 @@ class Stack:
                 state = states.get(name, "missing")
                 if progress and reported.get(name) != state:
                     progress(name, state)
-                    reported[name] = state
                 if state == "healthy":
                     pending.discard(name)
                 elif state in ("exited", "dead"):
-                    raise HealthTimeout(
-                        f"service {name} stopped before becoming healthy ({state})",
-                        {name: self.logs(name)},
+                    raise self._unhealthy(
+                        f"service {name} stopped before becoming healthy ({state})", [name], since
                     )
+                elif state == "missing" and reported.get(name, "missing") != "missing":
+                    raise self._unhealthy(
+                        f"service {name}'s container was removed before it became healthy "
+                        "(by another process: see the container events)",
+                        [name],
+                        since,
+                    )
+                reported[name] = state
             if pending and time.monotonic() > deadline:
-                names = ", ".join(sorted(pending))
-                raise HealthTimeout(
+                late = sorted(pending)
+                names = ", ".join(f"{name} ({states.get(name, 'missing')})" for name in late)
+                raise self._unhealthy(
                     f"service(s) {names} not healthy after {timeout:.0f} s "
                     "(raise it with --health-timeout)",
-                    {name: self.logs(name) for name in sorted(pending)},
+                    late,
+                    since,
                 )
             if pending:
                 time.sleep(0.2)
+
+    def _unhealthy(self, message: str, services: list[str], since: float) -> HealthTimeout:
+        return HealthTimeout(
+            message, {name: self.logs(name) for name in services}, self.container_events(since)
+        )
+
+    def container_events(self, since: float, limit: int = 60) -> list[str]:
+        """What Docker did to this project's containers since `since` (lifecycle, not execs)."""
+        stream = _docker.client().events(
+            since=int(since) - 1,
+            until=int(time.time()) + 1,
+            decode=True,
+            filters={"type": "container", "label": f"{_labels.PROJECT}={self.project}"},
+        )
+        lines = []
+        for event in stream:
+            action = str(event.get("Action", ""))
+            if action.startswith("exec_"):  # health checks: one per second per service
+                continue
+            attributes = (event.get("Actor") or {}).get("Attributes") or {}
+            service = attributes.get(_labels.SERVICE) or attributes.get("name", "?")
+            when = time.strftime("%H:%M:%S", time.localtime(int(event.get("time", 0))))
+            lines.append(f"{when} {service} {action}")
+        return lines[-limit:]
 
     def _health_states(self) -> dict[str, str]:
         """Every service's health from ONE sparse list call (cheap enough to poll on 2 cores)."""

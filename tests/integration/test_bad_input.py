@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -23,9 +24,39 @@ def test_health_deadline_names_the_service_and_shows_its_logs(fresh_project: str
     with pytest.raises(HealthTimeout) as caught:
         Stack(fresh_project).up(["redis"], timeout=0.05)
     message = str(caught.value)
-    assert "redis" in message.splitlines()[0] and "--health-timeout" in message
+    assert re.search(r"redis \((created|starting|running)\)", message.splitlines()[0]), message
+    assert "--health-timeout" in message
     assert "--- last log lines of redis ---" in message
+    assert re.search(r"--- container events ---\n(.*\n)*\S+ redis start\b", message), message
     assert reaper.leftovers(fresh_project) == {}
+
+
+def test_a_container_removed_while_starting_fails_at_once_with_the_events(
+    tmp_path: Path, fresh_project: str
+) -> None:
+    never = tmp_path / "compose.yaml"  # a service that never turns healthy, labeled with the run
+    never.write_text(
+        "services:\n"
+        "  never:\n"
+        "    image: ${HARNESS_REDIS_IMAGE:-redis:7.0.15-bookworm}\n"
+        "    labels: {org.mediastack-harness.run: $HARNESS_RUN_ID}\n"
+        "    healthcheck: {test: [CMD, 'false'], interval: 1s, retries: 1000}\n"
+    )
+    stack = Stack(fresh_project, compose_files=[never])
+    stack.compose.up(["never"])
+
+    def remove_once_it_starts(service: str, state: str) -> None:
+        if state == "starting":  # another process's reaper, at the worst moment
+            reaper.remove_run(fresh_project)
+
+    try:
+        with pytest.raises(HealthTimeout) as caught:
+            stack.wait_healthy(["never"], timeout=120, progress=remove_once_it_starts)
+    finally:
+        stack.down()  # and its unlabeled default network
+    message = str(caught.value)
+    assert message.startswith("service never's container was removed before it became healthy")
+    assert re.search(r"\S+ never kill\n(.*\n)*\S+ never destroy", message), message
 
 
 def test_missing_image_names_make_images(
