@@ -103,7 +103,7 @@ def down(
     _state.clear_up_record()
     console.print(f"removed {_state.UP_PROJECT}")
     if all_runs:
-        reaped = reaper.reap_dead_runs(include_kept=True)
+        reaped = reaper.reap_dead_runs()
         console.print(f"reaped {len(reaped)} run(s): {', '.join(reaped) or '-'}")
 
 

@@ -39,15 +39,15 @@ def remove_run(run: str) -> int:
     return removed
 
 
-def reap_dead_runs(include_kept: bool = False) -> list[str]:
-    """Remove the runs whose owning process is gone (and `harness up` stacks if asked).
+def reap_dead_runs() -> list[str]:
+    """Remove the runs whose owning process is gone.
 
-    A live run's stack is never touched.
+    A live run's stack is never touched, nor a kept one (`harness up`, `--keep-stack`): only an
+    explicit `down` of that stack removes it.
     """
     reaped = []
     for run, owner in sorted(runs().items()):
-        dead = not _labels.owner_alive(owner)
-        if dead or (include_kept and owner == _labels.KEPT):
+        if not _labels.owner_alive(owner):
             remove_run(run)
             reaped.append(run)
     return reaped
