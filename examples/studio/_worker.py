@@ -25,6 +25,7 @@ class WorkerPool:
         self.pipeline = pipeline
         self.owner = f"{uuid.uuid4().hex[:12]}"
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     def start(self) -> None:
         """Start the workers and the reaper."""
@@ -34,7 +35,12 @@ class WorkerPool:
             self._tasks.append(asyncio.create_task(self._reap()))
 
     async def stop(self) -> None:
-        """Cancel every task (in-flight jobs are handed back to the queue)."""
+        """Cancel every task (in-flight jobs are handed back to the queue).
+
+        The loops also check a stop flag: a cancellation that a client library turns into an
+        ordinary error (a race some of them have) still ends the loop at its next turn.
+        """
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -42,7 +48,7 @@ class WorkerPool:
 
     async def _work(self, owner: str) -> None:
         queue = self.ctx.queue
-        while True:
+        while not self._stopping:
             try:
                 job = await queue.take(TAKE_TIMEOUT)
             except StudioError as exc:
@@ -87,7 +93,7 @@ class WorkerPool:
                 await self.ctx.queue.renew(job, owner, seconds)
 
     async def _reap(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 requeued = await self.ctx.queue.reap()
                 if requeued:

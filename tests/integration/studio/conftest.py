@@ -236,8 +236,14 @@ def _running_studio(
         yield Studio(url, direct, name, namespace, env["STUDIO_REDIS_PREFIX"], tmp / "studio.log")
     finally:
         process.terminate()
-        process.wait(timeout=30)
-        log.close()
+        try:
+            process.wait(timeout=30)  # a clean shutdown: its workers hand their jobs back
+        except subprocess.TimeoutExpired:
+            process.kill()  # never left running; the error still fails the run
+            process.wait(timeout=30)
+            raise
+        finally:
+            log.close()
 
 
 StartStudio = Callable[..., Studio]
