@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from harness import _docker
+from harness import _docker, _paths
 from harness.errors import ComposeError, PortInUse
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -19,17 +19,27 @@ _PORT_TAKEN = re.compile(r"(address already in use|port is already allocated)", 
 class Compose:
     """`docker compose -p PROJECT -f FILE …` with the run's environment."""
 
-    def __init__(self, project: str, files: Sequence[Path], env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        project: str,
+        files: Sequence[Path],
+        env: Mapping[str, str],
+        directory: Path | None = None,
+    ) -> None:
         self.project = project
         self.files = list(files)
-        self.env = {**os.environ, **env}
+        # Relative paths in the project's own files resolve against its root; the packaged
+        # file names its own directory through HARNESS_STACK_DIR.
+        self.directory = directory
+        self.env = {**os.environ, "HARNESS_STACK_DIR": str(_paths.stack_dir()), **env}
 
     def command(self, *args: str, profiles: Sequence[str] = ()) -> list[str]:
         """The full command line for `args` (with those compose profiles enabled)."""
         cli = _docker.compose_cli()
         files = [arg for path in self.files for arg in ("-f", str(path))]
         enabled = [arg for profile in profiles for arg in ("--profile", profile)]
-        return [*cli, "-p", self.project, *files, *enabled, *args]
+        where = ["--project-directory", str(self.directory)] if self.directory else []
+        return [*cli, "-p", self.project, *where, *files, *enabled, *args]
 
     def run(self, *args: str, timeout: float | None = None, profiles: Sequence[str] = ()) -> str:
         """Run a compose command; on failure raise compose's own message as one error."""
@@ -54,6 +64,10 @@ class Compose:
     def up(self, services: Sequence[str], profiles: Sequence[str] = ()) -> None:
         """Create and start the services without waiting (the stack waits on health itself)."""
         self.run("up", "--detach", "--no-build", "--pull", "never", *services, profiles=profiles)
+
+    def build(self, services: Sequence[str]) -> None:
+        """Build the project's own images (those with a `build:`) that are missing or stale."""
+        self.run("build", *services)
 
     def down(self) -> None:
         """Remove the project's containers, networks and volumes."""

@@ -25,7 +25,7 @@ def read_up_record() -> dict[str, Any]:
     """The stack `harness up` started, or an error naming `make up`."""
     path = _record_path()
     if not path.exists():
-        raise HarnessError("no stack started by `harness up`: run `make up` first")
+        raise HarnessError("no stack started by `harness up`: run `harness up` first")
     return dict(json.loads(path.read_text()))
 
 

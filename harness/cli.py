@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -9,9 +10,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from harness import _engine, _labels, _state, images, reaper, reports, topology
+from harness import _engine, _labels, _scaffold, _state, images, reaper, reports, topology
+from harness import config as harness_config
 from harness._toxiproxy import Proxy
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults, Target, container, http, kernel, tcp
@@ -50,7 +53,7 @@ def one_line_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except HarnessError as error:
-            errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+            errors.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return run  # type: ignore[return-value]
@@ -77,6 +80,8 @@ def up(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for health.")] = 180.0,
 ) -> None:
     """Start the stack (or some services) until healthy; tests attach with --attach-stack."""
+    project = harness_config.current()  # none: one line naming `harness init`
+    os.environ.update(project.environment())
     names = _services(services)
     profiles = profile or []
     topology.load().apps_of(profiles)  # an unknown profile: one line, before anything starts
@@ -89,6 +94,30 @@ def up(
         started = stack.up(names, profiles=profiles, timeout=timeout, progress=progress)
     _state.write_up_record(stack.project, started)
     _print_status(stack, faults=False)  # a fresh stack has none
+
+
+@app.command()
+@one_line_errors
+def init(
+    backends: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated built-in backends (default: all)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite files you changed.")] = False,
+    directory: Annotated[Path, typer.Option("--dir", help="The repository to scaffold.")] = Path(),
+) -> None:
+    """Scaffold this repository: config, compose overlay, sample tests, Makefile targets, CI."""
+    chosen = [name.strip() for name in (backends or "").split(",") if name.strip()]
+    for item in _scaffold.init(directory.resolve(), chosen or None, force=force):
+        where = item.path.relative_to(directory.resolve())
+        if item.action == "print":
+            console.print(f"{where}: add these targets (it exists, so it was left alone):")
+            console.out(_scaffold.MAKEFILE)
+        elif item.action == "kept":
+            console.print(f"{where}: kept (you changed it; --force overwrites)", highlight=False)
+        else:
+            console.print(f"{where}: {item.action}", highlight=False)
+    console.print("next: `harness images build`, then `pytest -n auto tests/integration`")
 
 
 @app.command()
@@ -129,6 +158,8 @@ def _print_status(stack: Stack, *, faults: bool = True) -> None:
             address = f"{stack.proxy_api()} (API)"
         elif service in stack.topology.apps:  # a system under test, a client of the proxies
             address = f"{stack.app_address(service).url} (app)"
+        elif service in stack.topology.under_test:  # the project's own, behind its own proxy
+            address = f"{stack.address(service).url} (under test)"
         else:
             address = str(stack.address(service))
         own = [p for p in proxies.values() if p.name.split("--", 1)[0] == service]
@@ -151,7 +182,7 @@ def logs(
     tail: Annotated[int, typer.Option(help="How many lines.")] = 50,
 ) -> None:
     """Print a service's last log lines."""
-    topology.load().get(service)
+    topology.load().reachable(service)
     console.out(Stack(_state.read_up_record()["project"]).logs(service, tail))
 
 

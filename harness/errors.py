@@ -48,3 +48,15 @@ class HealthTimeout(HarnessError):
         if self.events:
             text += "\n--- container events ---\n" + "\n".join(self.events)
         return text
+
+
+class ConfigError(HarnessError):
+    """The project's configuration is invalid: names the file, the key and what is allowed."""
+
+
+class ConfigMissing(ConfigError):
+    """No configuration found: names `harness init`."""
+
+
+class ServiceFailed(HarnessError):
+    """A service under test exited or never turned healthy; carries its state and output."""

@@ -10,18 +10,20 @@ Each built image carries a content-hash label; an unchanged image is never rebui
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from docker.errors import APIError, ImageNotFound
+from packaging.requirements import Requirement
 
 from harness import _docker, _paths, topology
 from harness.errors import HarnessError, ImageMissing
@@ -32,6 +34,7 @@ BUILD_STAGE_LABEL = "org.mediastack-harness.stage=build"
 BASE_TAG = "mediastack-harness/bookworm-base:minbase"
 NETFAULT_TAG = os.environ.get("HARNESS_NETFAULT_IMAGE", "mediastack-harness/netfault:local")
 PYTHON_TAG = "mediastack-harness/python:3.11-bookworm"
+DISTRIBUTION = "mediastack-harness"
 DEBIAN_MIRROR = os.environ.get("HARNESS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 # The image's Python is Debian's 3.11.2; the host resolver skips deps marked for < 3.11.3.
 _MARKER_TRAP = ["async-timeout>=4.0.3"]
@@ -41,34 +44,83 @@ Report = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Recipe:
-    """How one image is made when it cannot be pulled."""
+    """How one image is made when it cannot be pulled.
+
+    A recipe with `requirements` is a Python app: the one shared `python-app` Dockerfile, a venv
+    from a host-built wheelhouse, its `app` files under /app and its `root` files at /, all from
+    one `files/` tree that mirrors the image's root.
+    """
 
     key: str
     tag: str
     parent: str | None = None  # the recipe whose image is this one's build arg
     upstream: bool = False  # an official image exists and may be pulled instead
     requirements: tuple[str, ...] = ()
-    extra: tuple[tuple[Path, str], ...] = field(default_factory=tuple)
+    app: tuple[tuple[Path, str], ...] = field(default_factory=tuple)  # (source, path under /app)
+    root: tuple[tuple[Path, str], ...] = field(default_factory=tuple)  # (source, path under /)
 
     @property
     def directory(self) -> Path:
-        return _paths.compose_dir() / "images" / self.key
+        """Where its Dockerfile is."""
+        key = PYTHON_APP if self.requirements else self.key
+        return _paths.stack_dir() / "images" / key
+
+    @property
+    def extra(self) -> tuple[tuple[Path, str], ...]:
+        """Every file added to the build context besides the Dockerfile, with its context path."""
+        return (
+            *((source, f"files/app/{target}") for source, target in self.app),
+            *((source, f"files/{target}") for source, target in self.root),
+        )
+
+
+PYTHON_APP = "python-app"
 
 
 def _requirements_file(key: str) -> tuple[str, ...]:
-    path = _paths.compose_dir() / "images" / key / "requirements.txt"
+    path = _paths.stack_dir() / "images" / key / "requirements.txt"
     lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
     return tuple(line for line in lines if line)
 
 
-def _extra_requirements(extra: str) -> tuple[str, ...]:
-    pyproject = tomllib.loads((_paths.project_root() / "pyproject.toml").read_text())
-    return tuple(pyproject["project"]["optional-dependencies"][extra])
+def package_requirements(extra: str) -> tuple[str, ...]:
+    """The installed mediastack-harness's requirements for `extra` (from its own metadata)."""
+    try:
+        declared = importlib.metadata.requires(DISTRIBUTION) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise HarnessError(
+            f"{DISTRIBUTION} is not installed: `pip install {DISTRIBUTION}`"
+        ) from None
+    chosen = []
+    for line in declared:
+        requirement = Requirement(line)
+        if requirement.marker is None or not requirement.marker.evaluate({"extra": extra}):
+            continue
+        if requirement.marker.evaluate({"extra": ""}) or requirement.name == DISTRIBUTION:
+            continue  # not an extra's, or a self-reference
+        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        chosen.append(f"{requirement.name}{extras}{requirement.specifier}")
+    return tuple(chosen)
+
+
+def _package_dir(name: str) -> Path:
+    """An installed package's own directory (the files the images are built from), found
+    without importing it (its dependencies need not be installed here)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise HarnessError(f"package {name} is not installed: reinstall {DISTRIBUTION}")
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
+def _shims() -> tuple[tuple[Path, str], ...]:
+    directory = _paths.stack_dir() / "images" / "toxiproxy"
+    return ((directory / "toxiproxy", "toxiproxy"), (directory / "toxiproxy-cli", "toxiproxy-cli"))
 
 
 def recipes() -> dict[str, Recipe]:
     """Every image the stack can need, parents before children."""
     stack = topology.load()
+    mocks = _package_dir("mocks")
     return {
         "base": Recipe("base", BASE_TAG),
         "python": Recipe("python", PYTHON_TAG, parent="base"),
@@ -93,30 +145,36 @@ def recipes() -> dict[str, Recipe]:
             parent="python",
             upstream=True,
             requirements=_requirements_file("toxiproxy"),
-            extra=(
-                (_paths.project_root() / "mocks" / "__init__.py", "mocks/__init__.py"),
-                (_paths.project_root() / "mocks" / "toxiproxy", "mocks/toxiproxy"),
+            app=(
+                (mocks / "__init__.py", "mocks/__init__.py"),
+                (mocks / "toxiproxy", "mocks/toxiproxy"),
             ),
+            root=_shims(),
         ),
         "netfault": Recipe("netfault", NETFAULT_TAG, parent="base"),
         "mocks": Recipe(
             "mocks",
             stack.get("comfyui").image,
             parent="python",
-            requirements=_extra_requirements("mocks"),
-            extra=((_paths.project_root() / "mocks", "mocks"),),
+            requirements=package_requirements("mocks"),
+            app=((mocks, "mocks"),),
         ),
         "studio": Recipe(
             "studio",
             stack.app("studio").image,
             parent="python",
-            requirements=_extra_requirements("studio"),
-            extra=(
-                (_paths.project_root() / "examples" / "__init__.py", "examples/__init__.py"),
-                (_paths.project_root() / "examples" / "studio", "examples/studio"),
+            requirements=package_requirements("studio"),
+            app=(
+                (_package_dir("examples") / "__init__.py", "examples/__init__.py"),
+                (_package_dir("examples.studio"), "examples/studio"),
             ),
         ),
     }
+
+
+# What an installed package holds (its modules and package data): a checkout and a wheel install
+# give the same files, so the same content hash.
+_PACKAGE_FILES = {".py", ".json", ".yaml", ".png"}
 
 
 def _files(root: Path) -> Iterator[Path]:
@@ -125,6 +183,13 @@ def _files(root: Path) -> Iterator[Path]:
         return
     for path in sorted(root.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            yield path
+
+
+def _context_files(source: Path, context_path: str) -> Iterator[Path]:
+    """An app's files as installed (modules and package data); other context files as they are."""
+    for path in _files(source):
+        if not context_path.startswith("files/app/") or path.suffix in _PACKAGE_FILES:
             yield path
 
 
@@ -149,8 +214,8 @@ class ImageBuilder:
             digest.update(f"debootstrap minbase bookworm {DEBIAN_MIRROR}".encode())
         else:
             digest.update(self.content_hash(recipe.parent or "base").encode())
-            for root in [recipe.directory, *(source for source, _ in recipe.extra)]:
-                for path in _files(root):
+            for root, where in [(recipe.directory, ""), *recipe.extra]:
+                for path in _context_files(root, where):
                     digest.update(
                         str(path.relative_to(root) if root.is_dir() else path.name).encode()
                     )
@@ -262,8 +327,11 @@ class ImageBuilder:
             with tarfile.open(fileobj=context, mode="w") as tar:
                 for path in _files(recipe.directory):
                     tar.add(path, arcname=str(path.relative_to(recipe.directory)))
+                if recipe.requirements:  # never an empty COPY (the legacy builder fails on one)
+                    for directory in ("files", "files/app", "files/data"):
+                        self._add_directory(tar, directory)
                 for source, arcname in recipe.extra:
-                    for path in _files(source):
+                    for path in _context_files(source, arcname):
                         inner = path.relative_to(source) if source.is_dir() else ""
                         tar.add(path, arcname=f"{arcname}/{inner}".rstrip("/"))
                 if wheels is not None:
@@ -296,6 +364,12 @@ class ImageBuilder:
         # and so is the image this one replaced.
         for label in (BUILD_STAGE_LABEL, RECIPE_LABEL):
             self.engine.images.prune(filters={"dangling": True, "label": label})
+
+    @staticmethod
+    def _add_directory(tar: tarfile.TarFile, name: str) -> None:
+        info = tarfile.TarInfo(name)
+        info.type, info.mode = tarfile.DIRTYPE, 0o755
+        tar.addfile(info)
 
     @staticmethod
     def _add_text(tar: tarfile.TarFile, name: str, text: str) -> None:

@@ -30,6 +30,7 @@ import pytest
 from filelock import FileLock
 
 from harness import _labels, reaper, topology
+from harness import config as harness_config
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults
 from harness.reports.instrument import httpx_hooks, observe_chroma, observe_redis
@@ -79,18 +80,40 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="use a running stack (default: the one `harness up` / `make up` started)",
     )
     group.addoption(
-        "--health-timeout", type=float, default=180.0, help="seconds to wait for healthy services"
+        "--health-timeout",
+        type=float,
+        default=None,
+        help="seconds to wait for healthy services (default: the project's health-timeout)",
     )
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from harness import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def _config_problem() -> str | None:
+    try:
+        harness_config.current()
+    except HarnessError as error:
+        return str(error)
+    return None
+
+
 def _settings(config: pytest.Config) -> Settings:
+    problem = _config_problem()
+    if problem:  # no configuration (or a bad one): one line, naming the fix
+        pytest.fail(problem, pytrace=False)
+    project = harness_config.current()
     services = tuple(s.strip() for s in config.getoption("stack_services").split(",") if s.strip())
     topology.load().select(services)  # unknown names fail here, listing the known ones
+    timeout = config.getoption("health_timeout")
     return Settings(
         services=services,
         keep=config.getoption("keep_stack"),
         attach=config.getoption("attach_stack"),
-        health_timeout=config.getoption("health_timeout"),
+        health_timeout=project.config.health_timeout if timeout is None else timeout,
     )
 
 
@@ -112,6 +135,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "exclusive_stack: run this test alone on the shared stack (no other worker runs a test "
         "meanwhile), so kernel and container faults on shared services are allowed",
     )
+    try:  # the project's seed, image overrides, reports dir: as env, which the stack reads
+        project = harness_config.current_or_none(config.rootpath)
+    except HarnessError as error:
+        raise pytest.UsageError(str(error)) from None
+    if project is not None:
+        os.environ.update(project.environment())
     if _is_worker(config):
         return
     # The controller owns the run; workers inherit these when xdist spawns them.
@@ -185,7 +214,9 @@ def stack(pytestconfig: pytest.Config, harness_run: str) -> Stack:
         wanted = [s.name for s in attached.topology.select(settings.services)]
         missing = sorted(set(wanted) - set(attached.running_services()))
         if missing:
-            pytest.fail(f"stack {harness_run} has no running {', '.join(missing)}: `make up` first")
+            pytest.fail(
+                f"stack {harness_run} has no running {', '.join(missing)}: `harness up` first"
+            )
         _ACTIVE["stack"] = attached
         return attached
     shared = _shared_dir(pytestconfig)
@@ -220,23 +251,58 @@ def harness_namespace(harness_run: str, worker_id: str) -> str:
 
 
 class WorkerBackends:
-    """The shared stack as one worker sees it: its own Toxiproxy proxy in front of each backend."""
+    """The shared stack as one worker sees it: its own Toxiproxy proxy in front of each backend
+    and each service under test."""
 
-    def __init__(self, stack: Stack, namespace: str) -> None:
-        self.stack, self.namespace = stack, namespace
+    def __init__(
+        self, stack: Stack, namespace: str, hook: Any = None, worker_id: str = "master"
+    ) -> None:
+        self.stack, self.namespace, self.worker_id = stack, namespace, worker_id
+        self._hook = hook
         self._addresses: dict[str, Address] = {}
+        self.isolation: dict[str, Any] = {}  # what `pytest_harness_isolate_backend` returned
 
     def address(self, service: str) -> Address:
         """This worker's client-facing address of `service` (faults here touch no other worker)."""
         if service not in self._addresses:
+            self.stack.topology.reachable(service)
             self._addresses.update(self.stack.ensure_proxies([service], self.namespace))
+            own = service in self.stack.topology.services and self.stack.topology.get(service).own
+            if own and self._hook is not None:
+                self.isolation[service] = self._hook.pytest_harness_isolate_backend(
+                    name=service,
+                    address=self._addresses[service],
+                    namespace=self.namespace,
+                    worker_id=self.worker_id,
+                )
         return self._addresses[service]
 
 
+@dataclass(frozen=True)
+class ServiceUnderTest:
+    """A service under test as this worker reaches it: through a proxy of the worker's own, so
+    TCP faults on it (`faults.latency("api", 200)`) touch no other worker."""
+
+    name: str
+    address: Address
+    stack: Stack
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:<port>` of this worker's proxy in front of it."""
+        return self.address.url
+
+    def logs(self, tail: int = 50) -> str:
+        """Its last output lines (a process's, or its container's)."""
+        return self.stack.logs(self.name, tail)
+
+
 @pytest.fixture(scope="session")
-def backends(stack: Stack, harness_namespace: str) -> Iterator[WorkerBackends]:
+def backends(
+    request: pytest.FixtureRequest, stack: Stack, harness_namespace: str, worker_id: str
+) -> Iterator[WorkerBackends]:
     """`backends.address("redis")`: this worker's proxy address for a backend."""
-    worker = WorkerBackends(stack, harness_namespace)
+    worker = WorkerBackends(stack, harness_namespace, request.config.hook, worker_id)
     yield worker
     for service in worker._addresses:  # leave nothing behind on a long-lived (attached) stack
         with contextlib.suppress(HarnessError):
@@ -321,6 +387,17 @@ def wan2gp_url(backends: WorkerBackends) -> str:
 def cablecast_url(backends: WorkerBackends) -> str:
     """Base URL of the Cablecast stub (its API lives under /cablecastapi/v1/)."""
     return backends.address("cablecast").url
+
+
+@pytest.fixture
+def under_test(backends: WorkerBackends) -> Callable[[str], ServiceUnderTest]:
+    """`under_test("api")`: a service under test the project declares, its URL and logs."""
+
+    def reach(name: str) -> ServiceUnderTest:
+        backends.stack.topology.service_under_test(name)
+        return ServiceUnderTest(name, backends.address(name), backends.stack)
+
+    return reach
 
 
 @pytest.fixture

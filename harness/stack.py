@@ -10,12 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from docker.models.containers import Container
 
-from harness import _docker, _labels, _paths, images, reaper, topology
+from harness import _docker, _labels, _overlay, _paths, _process, config, images, reaper, topology
 from harness._compose import Compose
 from harness._toxiproxy import ToxiproxyClient
-from harness.errors import HarnessError, HealthTimeout
+from harness.errors import HarnessError, HealthTimeout, ServiceFailed
 
 Progress = Callable[[str, str], None]  # (service, state)
 PROXY = topology.PROXY_SERVICE
@@ -66,11 +67,21 @@ class Stack:
         self.project = project
         self.owner = owner
         self.topology = topology.load()
-        files = list(compose_files or [_paths.compose_file()])
+        files = list(compose_files or self._compose_files())
         run_env = {"HARNESS_RUN_ID": project, "HARNESS_OWNER": owner, **(env or {})}
-        self.compose = Compose(project, files, run_env)
+        own = self.topology.project
+        directory = own.root if own and own.compose_paths and not compose_files else None
+        self.compose = Compose(project, files, run_env, directory)
         self._proxies: dict[str, Address] = {}
         self._toxiproxy: ToxiproxyClient | None = None
+
+    def _compose_files(self) -> list[Path]:
+        """The packaged stack, the project's own compose files, and the harness's overlay."""
+        project = self.topology.project
+        if project is None:
+            return [_paths.compose_file()]
+        overlay = _overlay.write(self.topology)
+        return [_paths.compose_file(), *project.compose_paths, *([overlay] if overlay else [])]
 
     # -- lifecycle -------------------------------------------------------------------
     def up(
@@ -78,39 +89,171 @@ class Stack:
         services: Sequence[str] | None = None,
         *,
         profiles: Sequence[str] = (),
+        under_test: Sequence[str] | None = None,
         timeout: float = 180.0,
         progress: Progress | None = None,
         cleanup_on_failure: bool = True,
     ) -> list[str]:
-        """Start the services (all by default) and wait until each is healthy.
+        """Start the backends (the project's by default) and wait until each is healthy.
 
-        `profiles` also start those compose profiles' apps (e.g. `studio`) after their backends,
-        wired to the backends' default proxies. On failure the error names the service and
-        carries its last 50 log lines; with `cleanup_on_failure` nothing of this project is left
-        running.
+        Then the project's services under test (`under_test`, all by default) start, each after
+        the backends it needs, and are health-waited; `profiles` also start those compose
+        profiles' apps (e.g. `studio`). On failure the error names the service and carries its
+        last log lines; with `cleanup_on_failure` nothing of this project is left running.
         """
         apps = self.topology.apps_of(profiles)
         names = [service.name for service in self.topology.select(services)]
+        chosen = list(self.topology.under_test) if under_test is None else list(under_test)
+        suts = [self.topology.service_under_test(name) for name in chosen]
         names += [need for app in apps for need in app.needs if need not in names]
+        names += [need for sut in suts for need in sut.needs if need not in names]
         needed = {self.topology.get(name).image for name in names} | {self.topology.proxy_image}
         needed |= {app.image for app in apps}
-        images.require(sorted(needed))
+        images.require(sorted(image for image in needed if image))
         reaper.reap_dead_runs()
         proxy = self.containers().get(PROXY)
         port = proxy.labels[PROXY_PORT_LABEL] if proxy else str(_free_port())
         self.compose.env["HARNESS_TOXIPROXY_PORT"] = port
         began = time.time()
         try:
+            own = [name for name in names if self.topology.get(name).own]
+            own += [sut.name for sut in suts if not sut.is_process]
+            if own:
+                self.compose.build(own)
             self.compose.up([PROXY, *names])
             self.wait_healthy([PROXY, *names], timeout=timeout, progress=progress, since=began)
             self.ensure_proxies(names)
             for app in apps:
                 self._start_app(app, timeout=timeout, progress=progress)
+            for sut in suts:
+                self.start_under_test(sut.name, timeout=timeout, progress=progress)
         except BaseException:
             if cleanup_on_failure:
                 self.down()
             raise
-        return names + [app.name for app in apps]
+        return names + [app.name for app in apps] + [sut.name for sut in suts]
+
+    # -- services under test ----------------------------------------------------------
+    def start_under_test(
+        self, name: str, *, timeout: float = 180.0, progress: Progress | None = None
+    ) -> Address:
+        """Start one service under test (its backends must be healthy) and wait for health.
+
+        It reaches each backend through a proxy of its own (`<backend>--<name>`), gets its env
+        templates filled in, and gets a default proxy in front of it; returns that address.
+        """
+        sut = self.topology.service_under_test(name)
+        spec = sut.config
+        port = spec.port or _free_port()
+        links = self.ensure_proxies(list(sut.needs), namespace=name)
+        others = {
+            other: self.address(other)
+            for other in self.topology.under_test
+            if other != name and other in self.running_under_test()
+        }
+        environment = {
+            variable: config.render(template, {**others, **links}, port)
+            for variable, template in spec.env.items()
+        }
+        began = time.time()
+        if sut.is_process:
+            self._start_process(sut, environment, port, timeout=timeout, progress=progress)
+        else:
+            self.compose.env[sut.port_var] = str(port)
+            for variable, value in environment.items():
+                self.compose.env[_overlay.env_var(name, variable)] = value
+            self.compose.up([name])
+            if spec.health:
+                self._wait_http(name, port, spec.health, timeout, self._container_exit(name))
+            else:
+                self.wait_healthy([name], timeout=timeout, progress=progress, since=began)
+        self._proxies.pop(name, None)
+        return self.address(name)
+
+    def _start_process(
+        self,
+        sut: topology.UnderTest,
+        environment: dict[str, str],
+        port: int,
+        *,
+        timeout: float,
+        progress: Progress | None,
+    ) -> None:
+        process = self.process(sut.name)
+        project = self.topology.project
+        root = project.root if project else Path.cwd()
+        command = sut.config.command or []
+        process.start(
+            command, root / sut.config.cwd, environment, port, kept=self.owner == _labels.KEPT
+        )
+        if progress:
+            progress(sut.name, "starting")
+
+        def exited() -> str | None:
+            code = process.exit_code()
+            if code is None:
+                return None
+            return f"exited with code {code} at start"
+
+        self._wait_http(sut.name, port, sut.config.health or "/", timeout, exited)
+        if progress:
+            progress(sut.name, "healthy")
+
+    def _container_exit(self, name: str) -> Callable[[], str | None]:
+        def exited() -> str | None:
+            state = self._health_states().get(name, "missing")
+            return f"container {state}" if state in ("exited", "dead") else None
+
+        return exited
+
+    def _wait_http(
+        self,
+        name: str,
+        port: int,
+        path: str,
+        timeout: float,
+        exited: Callable[[], str | None],
+    ) -> None:
+        """Poll `GET http://127.0.0.1:port/path` until 2xx; fail at once when it exits."""
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        with httpx.Client(timeout=2) as client:
+            while True:
+                ended = exited()
+                if ended:
+                    raise ServiceFailed(f"service {name} {ended}\n{self._tail(name)}")
+                try:
+                    answer = client.get(f"http://127.0.0.1:{port}{path}")
+                    if answer.is_success:
+                        return
+                    last = f"GET {path} answered {answer.status_code}"
+                except httpx.TransportError as error:
+                    last = f"GET {path}: {type(error).__name__}"
+                if time.monotonic() > deadline:
+                    raise ServiceFailed(
+                        f"service {name} not healthy after {timeout:.0f} s ({last}; "
+                        f"raise health-timeout)\n{self._tail(name)}"
+                    )
+                time.sleep(0.1)
+
+    def _tail(self, name: str) -> str:
+        return f"--- last log lines of {name} ---\n{self.logs(name, 20).rstrip()}"
+
+    def process(self, name: str) -> _process.HostProcess:
+        """The host process of a service under test declared with a `command`."""
+        return _process.HostProcess(self.project, name)
+
+    def running_under_test(self) -> list[str]:
+        """Services under test that are up (process alive, or container running)."""
+        containers = self.containers()
+        up = []
+        for name, sut in self.topology.under_test.items():
+            if sut.is_process:
+                if self.process(name).alive():
+                    up.append(name)
+            elif name in containers and containers[name].status == "running":
+                up.append(name)
+        return up
 
     def _start_app(self, app: topology.App, *, timeout: float, progress: Progress | None) -> None:
         running = self.containers().get(app.name)
@@ -218,8 +361,10 @@ class Stack:
         return states
 
     def down(self) -> None:
-        """Remove everything this run labeled: compose's resources and any isolated container."""
+        """Remove everything this run labeled: its processes, compose's resources and any
+        isolated container."""
         try:
+            _process.stop_all(self.project)
             self.compose.down()
         finally:
             reaper.remove_run(self.project)
@@ -240,7 +385,7 @@ class Stack:
 
     def address(self, service: str) -> Address:
         """The client-facing address of a service: its default Toxiproxy proxy on 127.0.0.1."""
-        self.topology.get(service)
+        self.topology.reachable(service)
         if service not in self._proxies:
             self._proxies.update(self.ensure_proxies([service]))
         return self._proxies[service]
@@ -249,7 +394,10 @@ class Stack:
         """The backend's own published port, bypassing the proxy (for benchmarks and repairs).
 
         Asked of Docker each time: a container restarted by another worker gets a new host port.
+        A service under test listens on 127.0.0.1 itself (host network, or a host process).
         """
+        if service in self.topology.under_test:
+            return self._under_test_address(service)
         spec = self.topology.get(service)
         container = self.containers().get(service)
         if container is None or container.status != "running":
@@ -260,6 +408,17 @@ class Stack:
         if not bindings:
             raise HarnessError(f"service {service} publishes no port in stack {self.project}")
         return Address("127.0.0.1", int(bindings[0]["HostPort"]))
+
+    def _under_test_address(self, service: str) -> Address:
+        if self.topology.under_test[service].is_process:
+            record = self.process(service).record
+            if record is None:
+                raise HarnessError(f"service {service} was not started in stack {self.project}")
+            return Address("127.0.0.1", record.port)
+        container = self.containers().get(service)
+        if container is None:
+            raise HarnessError(f"service {service} is not running in stack {self.project}")
+        return Address("127.0.0.1", int(container.labels[_overlay.APP_PORT_LABEL]))
 
     # -- the fault proxy ---------------------------------------------------------------
     def proxy_api(self) -> Address:
@@ -309,21 +468,31 @@ class Stack:
         current: dict[str, str] = {}  # one Docker lookup per service, not per proxy
         for proxy in self.toxiproxy.proxies().values():
             service = proxy.name.split("--", 1)[0]
-            if service in self.topology.services:
+            if service in self.topology.services or service in self.topology.under_test:
                 if service not in current:
                     current[service] = str(self.direct_address(service))
                 if proxy.upstream != current[service]:
                     self.toxiproxy.update(proxy.name, upstream=current[service])
 
     def logs(self, service: str, tail: int = 50) -> str:
-        """The service's last `tail` log lines."""
+        """The service's last `tail` log lines (a process's output, or its container's)."""
+        sut = self.topology.under_test.get(service)
+        if sut is not None and sut.is_process:
+            return self.process(service).logs(tail)
         return self.compose.logs(service, tail)
 
     def health(self) -> dict[str, str]:
-        """Each service's state: healthy, starting, unhealthy, exited, or missing."""
+        """Each service's state: healthy, starting, unhealthy, exited, stopped, or missing."""
         containers = self.containers()
         names = [PROXY, *self.topology.names, *(a for a in self.topology.apps if a in containers)]
-        return {name: _health(containers.get(name)) for name in names}
+        states = {name: _health(containers.get(name)) for name in names}
+        for name, sut in self.topology.under_test.items():
+            if sut.is_process:
+                state = self.process(name).state()
+                states[name] = "healthy" if state == "running" else state
+            else:
+                states[name] = _health(containers.get(name))
+        return states
 
 
 _HEALTH_IN_STATUS = re.compile(r"\((?P<health>healthy|unhealthy|health: starting)\)")

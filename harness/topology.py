@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 import yaml
 
-from harness import _paths
+from harness import _paths, config
+from harness.config import Project, ServiceConfig
 from harness.errors import UnknownService
 
 _IMAGE_REF = re.compile(r"^\$\{(?P<var>[A-Z0-9_]+):-(?P<default>[^}]+)\}$")
@@ -38,9 +39,43 @@ class _Container:
 
 @dataclass(frozen=True)
 class Service(_Container):
-    """One backend of the stack as compose defines it."""
+    """One backend of the stack as compose defines it (packaged, or the project's own)."""
 
     container_port: int = 0
+    own: bool = False  # defined by the adopting project's compose file (compose builds its image)
+
+    @property
+    def image(self) -> str:
+        """The image in effect (a project's own backend: whatever its compose file says)."""
+        return "" if self.own else super().image
+
+
+@dataclass(frozen=True)
+class UnderTest:
+    """A service under test the project declares: a container of its compose file or a process.
+
+    It starts after the backends it `needs` are healthy, reaches them through proxies of its own
+    (`<backend>--<name>`), listens on 127.0.0.1 and has its own proxy in front.
+    """
+
+    name: str
+    config: ServiceConfig
+    needs: tuple[str, ...]
+
+    @property
+    def is_process(self) -> bool:
+        """A host process (else a container of the project's compose file)."""
+        return self.config.is_process
+
+    @property
+    def port_var(self) -> str:
+        """Env var carrying its listen port into its compose definition."""
+        return env_name(f"HARNESS_{self.name}_PORT")
+
+
+def env_name(text: str) -> str:
+    """An env var name from a service name (`vod-api` -> `VOD_API`)."""
+    return re.sub(r"[^A-Za-z0-9]", "_", text).upper()
 
 
 @dataclass(frozen=True)
@@ -67,6 +102,9 @@ class Topology:
     proxy_image_var: str
     proxy_default_image: str
     apps: dict[str, App] = field(default_factory=dict)
+    under_test: dict[str, UnderTest] = field(default_factory=dict)
+    defaults: tuple[str, ...] = ()  # the backends started when none are named
+    project: Project | None = None
 
     @property
     def proxy_image(self) -> str:
@@ -74,12 +112,31 @@ class Topology:
         return os.environ.get(self.proxy_image_var) or self.proxy_default_image
 
     def get(self, name: str) -> Service:
-        """The service called `name`, or an error that lists the known ones."""
+        """The backend called `name`, or an error that lists the known ones."""
         try:
             return self.services[name]
         except KeyError:
             known = ", ".join(self.services)
             raise UnknownService(f"unknown service {name!r}; known services: {known}") from None
+
+    def reachable(self, name: str) -> None:
+        """Fail unless `name` is a backend or a service under test (what proxies front)."""
+        if name not in self.under_test:
+            try:
+                self.get(name)
+            except UnknownService:
+                known = ", ".join([*self.services, *self.under_test])
+                raise UnknownService(f"unknown service {name!r}; known services: {known}") from None
+
+    def service_under_test(self, name: str) -> UnderTest:
+        """The service under test called `name`, or an error that lists the declared ones."""
+        try:
+            return self.under_test[name]
+        except KeyError:
+            known = ", ".join(self.under_test) or "none (declare them in [services])"
+            raise UnknownService(
+                f"unknown service under test {name!r}; declared: {known}"
+            ) from None
 
     def app(self, name: str) -> App:
         """The app called `name`, or an error that lists the known ones."""
@@ -100,10 +157,8 @@ class Topology:
         return [app for app in self.apps.values() if app.profile in profiles]
 
     def select(self, names: Sequence[str] | None) -> list[Service]:
-        """The named services (all when `names` is empty), validated."""
-        if not names:
-            return list(self.services.values())
-        return [self.get(name) for name in names]
+        """The named services (the project's defaults when `names` is empty), validated."""
+        return [self.get(name) for name in (names or self.defaults or self.services)]
 
     @property
     def names(self) -> list[str]:
@@ -137,10 +192,34 @@ def _parse_service(name: str, spec: dict) -> Service:
     return Service(name, match["var"], match["default"], container_port=container_port)
 
 
-@cache
 def load(compose_file: Path | None = None) -> Topology:
-    """Parse the stack's compose file (no Docker needed)."""
-    path = compose_file or _paths.compose_file()
+    """The stack: the packaged compose file's services plus the current project's own."""
+    return _load(compose_file, config.current_or_none())
+
+
+@cache
+def _load(compose_file: Path | None, project: Project | None) -> Topology:
+    packaged = _parse(compose_file or _paths.compose_file())
+    if project is None:
+        return packaged
+    services = dict(packaged.services)
+    for name, backend in project.config.extra_backends.items():
+        services[name] = Service(name, "", "", container_port=backend.port, own=True)
+    under_test = {
+        name: UnderTest(name, spec, tuple(project.needs(name)))
+        for name, spec in project.services.items()
+    }
+    return replace(
+        packaged,
+        services=services,
+        under_test=under_test,
+        defaults=tuple(project.backends),
+        project=project,
+    )
+
+
+def _parse(path: Path) -> Topology:
+    """Parse the packaged compose file (no Docker needed)."""
     document = yaml.safe_load(path.read_text())
     specs = dict(document["services"])
     proxy = _IMAGE_REF.match(str(specs.pop(PROXY_SERVICE)["image"]))

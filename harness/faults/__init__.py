@@ -24,6 +24,7 @@ from harness.faults._target import Target
 from harness.faults.container import ContainerFault
 from harness.faults.http import HttpFault
 from harness.faults.kernel import Delay, Loss, Partition, RateLimit
+from harness.faults.process import ProcessFault
 from harness.faults.tcp import Direction, Down, Toxic
 from harness.stack import Stack
 
@@ -48,6 +49,8 @@ class Faults:
         self.applied: list[Fault] = []
         self.touched: dict[str, Target] = {}
         self.http_services: set[str] = set()
+        self.touched_processes: set[str] = set()
+        self.links: set[str] = set()  # proxies between a service under test and its backends
         self.history: list[dict[str, Any]] = []  # every fault applied, for reports
 
     def _apply(self, fault: Fault) -> Any:
@@ -64,7 +67,7 @@ class Faults:
                 "TCP faults act on "
                 "the stack's proxies; use a kernel or container fault on an isolated service"
             )
-        self.stack.topology.get(service)
+        self.stack.topology.reachable(service)
 
     def proxy(self, service: str) -> str:
         """The name of this namespace's proxy in front of `service` (created if needed)."""
@@ -79,13 +82,29 @@ class Faults:
         *,
         direction: Direction = "downstream",
         toxicity: float = 1.0,
+        via: str | None = None,
     ) -> Toxic:
-        """Any Toxiproxy toxic on `service`'s proxy."""
-        self._require_proxy(service)
+        """Any Toxiproxy toxic on `service`'s proxy; with `via`, on the link from that service
+        under test to the backend `service` (shared by every worker's tests of it)."""
         toxic = Toxic(
-            self.stack.toxiproxy, self.proxy(service), type, attributes, direction, toxicity
+            self.stack.toxiproxy,
+            self._proxy_for(service, via),
+            type,
+            attributes,
+            direction,
+            toxicity,
         )
         return self._apply(toxic)  # type: ignore[no-any-return]
+
+    def _proxy_for(self, service: str, via: str | None) -> str:
+        self._require_proxy(service)
+        if via is None:
+            return self.proxy(service)
+        self.stack.topology.service_under_test(via)
+        self.shared_guard("tcp", f"{service} as {via} reaches it")
+        self.stack.ensure_proxies([service], namespace=via)
+        self.links.add(self.stack.proxy_name(service, via))
+        return self.stack.proxy_name(service, via)
 
     def latency(self, service: str, ms: float, jitter: float = 0, **how: Any) -> Toxic:
         """Delay each data chunk by `ms` ± `jitter` milliseconds."""
@@ -127,10 +146,10 @@ class Faults:
         """Close each connection after `bytes` bytes."""
         return self.toxic(service, "limit_data", {"bytes": bytes}, **how)
 
-    def down(self, service: str) -> Down:
-        """Refuse new connections to `service` and drop open ones."""
-        self._require_proxy(service)
-        return self._apply(Down(self.stack.toxiproxy, self.proxy(service)))  # type: ignore[no-any-return]
+    def down(self, service: str, via: str | None = None) -> Down:
+        """Refuse new connections to `service` and drop open ones (`via`: as in `toxic`)."""
+        down = Down(self.stack.toxiproxy, self._proxy_for(service, via))
+        return self._apply(down)  # type: ignore[no-any-return]
 
     # -- kernel and container: a whole container, so guarded on a shared stack ------------
     def target(self, service: Any, layer: str) -> Target:
@@ -142,7 +161,7 @@ class Faults:
                 isolated.refresh_address()
 
             return Target(isolated.service, isolated.docker, refresh, shared=False)
-        self.stack.topology.get(service)
+        self.stack.topology.reachable(service)
         self.shared_guard(layer, service)
         container = self.stack.containers().get(service)
         if container is None:
@@ -172,12 +191,32 @@ class Faults:
         fault = ContainerFault(self.target(service, "container"), action)  # type: ignore[arg-type]
         return self._apply(fault)  # type: ignore[no-any-return]
 
-    def stop(self, service: Any) -> ContainerFault:
-        """Stop the container (cleared: started again, healthy)."""
+    def _host_process(self, service: Any) -> bool:
+        sut = self.stack.topology.under_test.get(service) if isinstance(service, str) else None
+        return sut is not None and sut.is_process
+
+    def _process(self, service: str, action: str) -> ProcessFault:
+        self.shared_guard("process", service)
+
+        def restart() -> None:
+            self.stack.start_under_test(service)
+            self.stack.sync_proxies()
+
+        fault = ProcessFault(self.stack.process(service), action, restart)  # type: ignore[arg-type]
+        self.touched_processes.add(service)
+        return self._apply(fault)  # type: ignore[no-any-return]
+
+    def stop(self, service: Any) -> ContainerFault | ProcessFault:
+        """Stop the container (cleared: started again, healthy); a host process gets SIGSTOP
+        (cleared: SIGCONT)."""
+        if self._host_process(service):
+            return self._process(service, "stop")
         return self._container(service, "stop")
 
-    def kill(self, service: Any) -> ContainerFault:
-        """SIGKILL the container (cleared: started again, healthy)."""
+    def kill(self, service: Any) -> ContainerFault | ProcessFault:
+        """SIGKILL the container or host process (cleared: started again, healthy)."""
+        if self._host_process(service):
+            return self._process(service, "kill")
         return self._container(service, "kill")
 
     def pause(self, service: Any) -> ContainerFault:
@@ -219,8 +258,13 @@ class Faults:
 
     def leftovers(self) -> list[str]:
         """Anything of a fault still present where this object acted (should be empty)."""
-        proxies = [self.stack.proxy_name(s, self.namespace) for s in self.stack.topology.names]
-        found = tcp.leftovers(self.stack.toxiproxy, proxies)
+        reachable = [*self.stack.topology.names, *self.stack.topology.under_test]
+        proxies = [self.stack.proxy_name(s, self.namespace) for s in reachable]
+        found = tcp.leftovers(self.stack.toxiproxy, [*proxies, *sorted(self.links)])
+        for service in self.touched_processes:
+            state = self.stack.process(service).state()
+            if state != "running":
+                found.append(f"{service}: process {state}")
         for target in self.touched.values():
             try:
                 target.container.reload()

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness import _paths
+from harness import _paths, config
 from harness.errors import HarnessError
 from harness.reports.latency import RECORDER
 
@@ -31,9 +31,13 @@ def record_latency(backend: str, operation: str, seconds: float) -> None:
 
 
 def reports_dir(override: str | None = None) -> Path:
-    """Where run reports go: `override`, else HARNESS_REPORTS_DIR, else `<project>/reports`."""
+    """Where run reports go: `override`, else HARNESS_REPORTS_DIR, else the project's
+    `reports-dir` (default `<project>/reports`)."""
     chosen = override or os.environ.get("HARNESS_REPORTS_DIR")
-    return Path(chosen) if chosen else _paths.project_root() / "reports"
+    if chosen:
+        return Path(chosen)
+    project = config.current_or_none()
+    return project.reports_path() if project else _paths.project_root() / "reports"
 
 
 def find_run(root: Path, run: str | None = None) -> Path:

@@ -142,7 +142,7 @@ def test_up_status_fault_report_down(cli, tmp_path: Path) -> None:
     assert down.returncode == 0 and f"removed {project}" in down.stdout
     gone = run("status")
     assert gone.returncode == 1
-    assert gone.stderr.strip() == "error: no stack started by `harness up`: run `make up` first"
+    assert gone.stderr.strip() == "error: no stack started by `harness up`: run `harness up` first"
     final = make("ci-down", tmp_path / "reports")  # the workflow's last step: nothing left to do
     assert final.returncode == 0 and f"removed {project}" in final.stdout, final.stderr
 

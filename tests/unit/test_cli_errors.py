@@ -15,7 +15,7 @@ from tests.unit.test_reports_cli import COMMANDS
 runner = CliRunner()
 
 NO_ENGINE = "Docker engine unreachable"
-NO_UP_STACK = "no stack started by `harness up`: run `make up` first"
+NO_UP_STACK = "no stack started by `harness up`: run `harness up` first"
 
 CASES = [
     (["up", "--services", "kafka"], "unknown service 'kafka'; known services: redis"),
@@ -39,6 +39,7 @@ CASES = [
     (["fault", "clear"], NO_UP_STACK),
     (["scenario", "run", "missing.yaml"], "cannot read scenario missing.yaml"),
     (["report", "hx-nothing"], "no report for run hx-nothing"),
+    (["init", "--backends", "redis,mongo"], "unknown backend 'mongo'; known: redis, chromadb"),
 ]
 
 
@@ -55,6 +56,8 @@ def test_bad_input_is_one_line_and_exit_1(
     args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # relative paths (scenario file, reports/) resolve to nothing
+    monkeypatch.delenv("HARNESS_PROJECT_ROOT", raising=False)
+    (tmp_path / "harness.toml").write_text("")  # an adopting project with every default
     env = {
         "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock",
         "HARNESS_STATE_DIR": str(tmp_path),
@@ -71,3 +74,24 @@ def test_every_command_has_a_bad_input_case() -> None:
     leaves = [p for p in COMMANDS if p and not any(q[: len(p)] == p and q != p for q in COMMANDS)]
     missing = [p for p in leaves if not any(tuple(args[: len(p)]) == p for args, _ in CASES)]
     assert not missing
+
+
+@pytest.mark.parametrize("args", [["up"], ["init", "--backends", "mongo"]])
+def test_without_a_project_configuration_up_names_harness_init(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HARNESS_PROJECT_ROOT", raising=False)
+    env = {"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock", "HARNESS_STATE_DIR": str(tmp_path)}
+    result = runner.invoke(cli.app, args, env=env, terminal_width=400)
+    assert result.exit_code == 1, result.output
+    (line,) = result.output.strip().splitlines()
+    if args == ["up"]:
+        assert line == (
+            f"error: no mediastack-harness configuration in {tmp_path.resolve()} or above: run "
+            "`harness init` (it writes [tool.mediastack-harness] into pyproject.toml and a "
+            "compose overlay)"
+        )
+    else:
+        assert line.startswith("error: unknown backend 'mongo'; known: redis")
+    assert sorted(path.name for path in tmp_path.iterdir()) == []  # nothing written

@@ -65,4 +65,5 @@ def test_status_without_an_up_stack_is_one_line(tmp_path: Path, monkeypatch) -> 
     monkeypatch.setenv("HARNESS_STATE_DIR", str(tmp_path))
     result = runner.invoke(cli.app, ["status"])
     assert result.exit_code == 1
-    assert result.output.strip() == "error: no stack started by `harness up`: run `make up` first"
+    expected = "error: no stack started by `harness up`: run `harness up` first"
+    assert result.output.strip() == expected
