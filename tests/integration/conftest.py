@@ -17,6 +17,7 @@ import pytest
 from harness import _paths
 
 pytestmark = pytest.mark.integration
+collect_ignore = ["adopter_project"]  # an outside project's files, run by test_adoption.py
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
