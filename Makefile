@@ -8,8 +8,12 @@ MARK ?=
 PYTEST_ARGS ?=
 REPORTS_DIR ?= $(or $(HARNESS_REPORTS_DIR),reports)
 SUDO ?= $(if $(filter 0,$(shell id -u)),,sudo)
+# The studio (examples/studio) is an outside adopter: it runs from a wheel built from this checkout,
+# in a venv outside the checkout's tree.
+STUDIO_VENV ?= $(or $(TMPDIR),/tmp)/mediastack-harness-studio-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-8)
 
-.PHONY: setup venv engine images test test-unit test-integration up down lint bench clean \
+.PHONY: setup venv engine images test test-unit test-integration test-studio studio-venv \
+	up down lint bench clean \
 	report ci-tools ci-summary ci-logs ci-down
 
 setup: venv engine images ## venv with test extras, Docker + Compose v2, the stack's images
@@ -27,8 +31,19 @@ engine: venv
 images: venv
 	$(HARNESS) images build
 
-test: ## unit and integration tests under pytest-xdist
+test: ## unit and integration tests under pytest-xdist, then the studio's suites
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)
+	$(MAKE) test-studio
+
+studio-venv: ## the studio's own venv: the harness wheel built from here, the studio editable
+	test -x $(STUDIO_VENV)/bin/python || $(PYTHON) -m venv $(STUDIO_VENV)
+	rm -rf $(STUDIO_VENV)/dist
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir $(STUDIO_VENV)/dist . && rm -rf build
+	$(STUDIO_VENV)/bin/pip install --quiet $(STUDIO_VENV)/dist/*.whl -e 'examples/studio[test]'
+	$(STUDIO_VENV)/bin/pip install --quiet --force-reinstall --no-deps $(STUDIO_VENV)/dist/*.whl
+
+test-studio: studio-venv ## the studio's unit and integration suites, from examples/studio
+	cd examples/studio && $(STUDIO_VENV)/bin/pytest -n $(WORKERS) --dist loadgroup tests $(PYTEST_ARGS)
 
 test-unit:
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit $(PYTEST_ARGS)
@@ -45,6 +60,7 @@ down:
 lint:
 	$(BIN)/ruff check harness mocks examples tests benchmarks
 	$(BIN)/mypy
+	cd examples/studio && $(CURDIR)/$(BIN)/mypy
 
 report: ## the newest run's summary and HTML path (RUN=<id> for another)
 	$(HARNESS) report $(RUN) --dir $(REPORTS_DIR)

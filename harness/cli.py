@@ -71,27 +71,19 @@ def up(
     services: Annotated[
         str | None, typer.Option(help="Comma-separated services (default: all).")
     ] = None,
-    profile: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Also run a compose profile's app, e.g. `studio` (repeatable).", metavar="NAME"
-        ),
-    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for health.")] = 180.0,
 ) -> None:
     """Start the stack (or some services) until healthy; tests attach with --attach-stack."""
     project = harness_config.current()  # none: one line naming `harness init`
     os.environ.update(project.environment())
     names = _services(services)
-    profiles = profile or []
-    topology.load().apps_of(profiles)  # an unknown profile: one line, before anything starts
     stack = Stack(_state.UP_PROJECT, owner=_labels.KEPT)
     with console.status("starting…") as status:
 
         def progress(service: str, state: str) -> None:
             status.update(f"{service}: {state}")
 
-        started = stack.up(names, profiles=profiles, timeout=timeout, progress=progress)
+        started = stack.up(names, timeout=timeout, progress=progress)
     _state.write_up_record(stack.project, started)
     _print_status(stack, faults=False)  # a fresh stack has none
 
@@ -156,8 +148,6 @@ def _print_status(stack: Stack, *, faults: bool = True) -> None:
             address = "-"
         elif service == PROXY:  # the fault proxy's own API
             address = f"{stack.proxy_api()} (API)"
-        elif service in stack.topology.apps:  # a system under test, a client of the proxies
-            address = f"{stack.app_address(service).url} (app)"
         elif service in stack.topology.under_test:  # the project's own, behind its own proxy
             address = f"{stack.address(service).url} (under test)"
         else:

@@ -20,12 +20,17 @@ line naming the file, the key and what is allowed.
     health = "/health"                         # an HTTP path (else the compose healthcheck)
     needs = ["redis", "postgres"]
     env = { REDIS_URL = "redis://{redis.host}:{redis.port}/0", PORT = "{port}" }
+
+Templates (`env` values and `command` arguments): `{SERVICE.host}`, `{SERVICE.port}`,
+`{SERVICE.url}` of a backend or another service under test, the service's own `{port}`, and
+`{python}`, the interpreter the harness runs in.
 """
 
 from __future__ import annotations
 
 import os
 import string
+import sys
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -195,15 +200,17 @@ class Project:
                         f"{key}.needs",
                         f"unknown backend {need!r}; started: {', '.join(self.backends)}",
                     )
-            for variable, template in service.env.items():
+            templates = {f"env.{name}": value for name, value in service.env.items()}
+            templates |= {f"command[{i}]": arg for i, arg in enumerate(service.command or [])}
+            for variable, template in templates.items():
                 for reference in template_references(template):
                     target, _, attribute = reference.partition(".")
-                    if reference == "port":
+                    if reference in ("port", "python"):
                         continue
                     if target not in known or attribute not in TEMPLATE_FIELDS:
                         raise self._error(
-                            f"{key}.env.{variable}",
-                            f"unknown reference {{{reference}}}; use {{port}} or "
+                            f"{key}.{variable}",
+                            f"unknown reference {{{reference}}}; use {{port}}, {{python}} or "
                             "{SERVICE.host|port|url} with SERVICE one of "
                             + ", ".join(sorted(known)),
                         )
@@ -221,8 +228,10 @@ def template_references(template: str) -> list[str]:
 
 
 def render(template: str, addresses: dict[str, Any], port: int | None = None) -> str:
-    """Fill an env template from addresses (`{redis.host}`) and the service's own `{port}`."""
+    """Fill a template from addresses (`{redis.host}`), the service's own `{port}`, and
+    `{python}`, the interpreter running the harness (a command in the project's venv)."""
     values: dict[str, Any] = {name: address for name, address in addresses.items()}
+    values["python"] = sys.executable
     if port is not None:
         values["port"] = port
     return template.format(**values)

@@ -159,16 +159,6 @@ def recipes() -> dict[str, Recipe]:
             requirements=package_requirements("mocks"),
             app=((mocks, "mocks"),),
         ),
-        "studio": Recipe(
-            "studio",
-            stack.app("studio").image,
-            parent="python",
-            requirements=package_requirements("studio"),
-            app=(
-                (_package_dir("examples") / "__init__.py", "examples/__init__.py"),
-                (_package_dir("examples.studio"), "examples/studio"),
-            ),
-        ),
     }
 
 

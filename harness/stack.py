@@ -21,7 +21,6 @@ from harness.errors import HarnessError, HealthTimeout, ServiceFailed
 Progress = Callable[[str, str], None]  # (service, state)
 PROXY = topology.PROXY_SERVICE
 PROXY_PORT_LABEL = "org.mediastack-harness.toxiproxy-port"
-APP_PORT_LABEL = "org.mediastack-harness.app-port"
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,6 @@ class Stack:
         self,
         services: Sequence[str] | None = None,
         *,
-        profiles: Sequence[str] = (),
         under_test: Sequence[str] | None = None,
         timeout: float = 180.0,
         progress: Progress | None = None,
@@ -97,18 +95,15 @@ class Stack:
         """Start the backends (the project's by default) and wait until each is healthy.
 
         Then the project's services under test (`under_test`, all by default) start, each after
-        the backends it needs, and are health-waited; `profiles` also start those compose
-        profiles' apps (e.g. `studio`). On failure the error names the service and carries its
-        last log lines; with `cleanup_on_failure` nothing of this project is left running.
+        the backends it needs, and are health-waited. On failure the error names the service and
+        carries its last log lines; with `cleanup_on_failure` nothing of this project is left
+        running.
         """
-        apps = self.topology.apps_of(profiles)
         names = [service.name for service in self.topology.select(services)]
         chosen = list(self.topology.under_test) if under_test is None else list(under_test)
         suts = [self.topology.service_under_test(name) for name in chosen]
-        names += [need for app in apps for need in app.needs if need not in names]
         names += [need for sut in suts for need in sut.needs if need not in names]
         needed = {self.topology.get(name).image for name in names} | {self.topology.proxy_image}
-        needed |= {app.image for app in apps}
         images.require(sorted(image for image in needed if image))
         reaper.reap_dead_runs()
         proxy = self.containers().get(PROXY)
@@ -123,15 +118,13 @@ class Stack:
             self.compose.up([PROXY, *names])
             self.wait_healthy([PROXY, *names], timeout=timeout, progress=progress, since=began)
             self.ensure_proxies(names)
-            for app in apps:
-                self._start_app(app, timeout=timeout, progress=progress)
             for sut in suts:
                 self.start_under_test(sut.name, timeout=timeout, progress=progress)
         except BaseException:
             if cleanup_on_failure:
                 self.down()
             raise
-        return names + [app.name for app in apps] + [sut.name for sut in suts]
+        return names + [sut.name for sut in suts]
 
     # -- services under test ----------------------------------------------------------
     def start_under_test(
@@ -157,7 +150,10 @@ class Stack:
         }
         began = time.time()
         if sut.is_process:
-            self._start_process(sut, environment, port, timeout=timeout, progress=progress)
+            addresses = {**others, **links}
+            self._start_process(
+                sut, environment, addresses, port, timeout=timeout, progress=progress
+            )
         else:
             self.compose.env[sut.port_var] = str(port)
             for variable, value in environment.items():
@@ -174,6 +170,7 @@ class Stack:
         self,
         sut: topology.UnderTest,
         environment: dict[str, str],
+        addresses: dict[str, Address],
         port: int,
         *,
         timeout: float,
@@ -182,7 +179,7 @@ class Stack:
         process = self.process(sut.name)
         project = self.topology.project
         root = project.root if project else Path.cwd()
-        command = sut.config.command or []
+        command = [config.render(arg, addresses, port) for arg in sut.config.command or []]
         process.start(
             command, root / sut.config.cwd, environment, port, kept=self.owner == _labels.KEPT
         )
@@ -254,24 +251,6 @@ class Stack:
             elif name in containers and containers[name].status == "running":
                 up.append(name)
         return up
-
-    def _start_app(self, app: topology.App, *, timeout: float, progress: Progress | None) -> None:
-        running = self.containers().get(app.name)
-        port = running.labels[APP_PORT_LABEL] if running else str(_free_port())
-        self.compose.env[app.port_var] = port
-        for backend, address in self.ensure_proxies(list(app.needs)).items():
-            self.compose.env[f"HARNESS_PROXY_{backend.upper()}"] = str(address)
-        began = time.time()
-        self.compose.up([app.name], profiles=[app.profile])
-        self.wait_healthy([app.name], timeout=timeout, progress=progress, since=began)
-
-    def app_address(self, app: str) -> Address:
-        """Where an app started with its profile listens (host network, 127.0.0.1)."""
-        self.topology.app(app)
-        container = self.containers().get(app)
-        if container is None:
-            raise HarnessError(f"stack {self.project} is not running {app} (start its profile)")
-        return Address("127.0.0.1", int(container.labels[APP_PORT_LABEL]))
 
     def wait_healthy(
         self,
@@ -484,7 +463,7 @@ class Stack:
     def health(self) -> dict[str, str]:
         """Each service's state: healthy, starting, unhealthy, exited, stopped, or missing."""
         containers = self.containers()
-        names = [PROXY, *self.topology.names, *(a for a in self.topology.apps if a in containers)]
+        names = [PROXY, *self.topology.names]
         states = {name: _health(containers.get(name)) for name in names}
         for name, sut in self.topology.under_test.items():
             if sut.is_process:

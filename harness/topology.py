@@ -33,7 +33,7 @@ class _Container:
 
     @property
     def port_var(self) -> str:
-        """Env var of its port (backends: empty means any free port; apps: set by the harness)."""
+        """Env var of its host port (empty means any free port)."""
         return f"HARNESS_{self.name.upper()}_PORT"
 
 
@@ -78,18 +78,6 @@ def env_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "_", text).upper()
 
 
-@dataclass(frozen=True)
-class App(_Container):
-    """A system under test the stack can also run: a compose profile, a client of the backends.
-
-    It runs on the host network on 127.0.0.1 and reaches every backend it depends on through
-    that backend's default proxy (`HARNESS_PROXY_<BACKEND>` in its environment).
-    """
-
-    profile: str = ""
-    needs: tuple[str, ...] = ()
-
-
 PROXY_SERVICE = "toxiproxy"
 
 
@@ -101,7 +89,6 @@ class Topology:
     services: dict[str, Service]
     proxy_image_var: str
     proxy_default_image: str
-    apps: dict[str, App] = field(default_factory=dict)
     under_test: dict[str, UnderTest] = field(default_factory=dict)
     defaults: tuple[str, ...] = ()  # the backends started when none are named
     project: Project | None = None
@@ -138,24 +125,6 @@ class Topology:
                 f"unknown service under test {name!r}; declared: {known}"
             ) from None
 
-    def app(self, name: str) -> App:
-        """The app called `name`, or an error that lists the known ones."""
-        try:
-            return self.apps[name]
-        except KeyError:
-            known = ", ".join(self.apps) or "none"
-            raise UnknownService(f"unknown app {name!r}; known apps: {known}") from None
-
-    def apps_of(self, profiles: Sequence[str]) -> list[App]:
-        """The apps the given compose profiles run, validated."""
-        known = sorted({app.profile for app in self.apps.values()})
-        for profile in profiles:
-            if profile not in known:
-                raise UnknownService(
-                    f"unknown profile {profile!r}; known profiles: {', '.join(known) or 'none'}"
-                )
-        return [app for app in self.apps.values() if app.profile in profiles]
-
     def select(self, names: Sequence[str] | None) -> list[Service]:
         """The named services (the project's defaults when `names` is empty), validated."""
         return [self.get(name) for name in (names or self.defaults or self.services)]
@@ -174,13 +143,6 @@ def _image_ref(name: str, spec: dict) -> re.Match[str]:
             f"service {name}: image must be ${{HARNESS_..._IMAGE:-default}}, got {image}"
         )
     return match
-
-
-def _parse_app(name: str, spec: dict) -> App:
-    (profile,) = spec["profiles"]
-    match = _image_ref(name, spec)
-    needs = tuple(spec.get("depends_on") or ())
-    return App(name, match["var"], match["default"], profile=profile, needs=needs)
 
 
 def _parse_service(name: str, spec: dict) -> Service:
@@ -225,8 +187,5 @@ def _parse(path: Path) -> Topology:
     proxy = _IMAGE_REF.match(str(specs.pop(PROXY_SERVICE)["image"]))
     if proxy is None:
         raise ValueError(f"service {PROXY_SERVICE}: image must be ${{HARNESS_..._IMAGE:-default}}")
-    apps = {name: _parse_app(name, spec) for name, spec in specs.items() if spec.get("profiles")}
-    services = {
-        name: _parse_service(name, spec) for name, spec in specs.items() if name not in apps
-    }
-    return Topology(path, services, proxy["var"], proxy["default"], apps)
+    services = {name: _parse_service(name, spec) for name, spec in specs.items()}
+    return Topology(path, services, proxy["var"], proxy["default"])

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from harness import _paths, reaper
-from harness.stack import Stack
-from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.xdist_group("inner-runs")
 
@@ -147,40 +143,3 @@ def test_up_status_fault_report_down(cli, tmp_path: Path) -> None:
     assert final.returncode == 0 and f"removed {project}" in final.stdout, final.stderr
 
 
-def test_up_with_the_studio_profile_runs_the_system_under_test_behind_the_proxies(cli) -> None:
-    run, project, _env = cli
-    started = run("up", "--profile", "studio")
-    assert started.returncode == 0, started.stderr
-    studio = _row(run("status").stdout, "studio")
-    assert "healthy" in studio and "(app)" in studio
-    url = re.search(r"http://127\.0\.0\.1:\d+", studio)
-    assert url, studio
-    wait_for(
-        lambda: httpx.get(f"{url[0]}/health", timeout=30).status_code == 200,
-        60,
-        "the studio container to reach every backend",
-    )
-    config = httpx.get(f"{url[0]}/config", timeout=30).json()
-    proxies = {p.name: p.listen for p in Stack(project).toxiproxy.proxies().values()}
-    assert config["redis_url"] == f"redis://{proxies['redis']}/0"  # through the default proxy
-    assert config["comfyui_url"] == f"http://{proxies['comfyui']}"
-
-    project_id = httpx.post(f"{url[0]}/projects", json={"name": "compose"}).json()["id"]
-    episode = httpx.post(
-        f"{url[0]}/projects/{project_id}/episodes", json={"title": "From compose"}, timeout=30
-    ).json()["id"]
-    wait_for(
-        lambda: httpx.get(f"{url[0]}/episodes/{episode}").json()["state"] == "completed",
-        180,
-        "the studio container to complete an episode",
-    )
-    assert run("down").returncode == 0
-    assert reaper.leftovers(project) == {}
-
-
-def test_an_unknown_profile_is_one_line_and_starts_nothing(cli) -> None:
-    run, project, _env = cli
-    refused = run("up", "--profile", "nope")
-    assert refused.returncode == 1
-    assert refused.stderr.strip() == "error: unknown profile 'nope'; known profiles: studio"
-    assert reaper.leftovers(project) == {}

@@ -19,7 +19,6 @@ NO_UP_STACK = "no stack started by `harness up`: run `harness up` first"
 
 CASES = [
     (["up", "--services", "kafka"], "unknown service 'kafka'; known services: redis"),
-    (["up", "--profile", "nope"], "unknown profile 'nope'; known profiles: studio"),
     (["down"], NO_ENGINE),
     (["down", "--all"], NO_ENGINE),
     (["status"], NO_UP_STACK),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from harness import _paths, topology
+from harness import _overlay, _paths, config, topology
 from harness.errors import UnknownService
 
 SERVICES = ["redis", "chromadb", "litellm", "comfyui", "wan2gp", "cablecast"]
@@ -53,19 +53,75 @@ def test_unknown_service_lists_the_known_ones() -> None:
         topology.load().select(["redis", "kafka"])
 
 
-def test_the_studio_is_an_app_of_its_profile_not_a_backend(document: dict) -> None:
-    stack = topology.load()
-    studio = stack.app("studio")
-    assert "studio" not in stack.names and studio.profile == "studio"
-    assert set(studio.needs) == set(SERVICES)
-    spec = document["services"]["studio"]
-    assert spec["network_mode"] == "host" and "127.0.0.1" in spec["command"]
-    proxied = [value for key, value in spec["environment"].items() if key.endswith("_URL")]
-    assert proxied and all("${HARNESS_PROXY_" in value for value in proxied)
-    assert [app.name for app in stack.apps_of(["studio"])] == ["studio"]
-    assert stack.apps_of([]) == []
+PROJECT_COMPOSE = """\
+services:
+  postgres:
+    build: ./pg
+    ports: ["5432:5432"]
+    healthcheck: {test: ["CMD", "true"]}
+  api:
+    build: .
+    ports: ["8000:8000"]
+    healthcheck: {test: ["CMD", "true"]}
+volumes:
+  pgdata: {}
+"""
+
+PROJECT_CONFIG = """\
+backends = ["redis"]
+compose-files = ["harness.compose.yaml"]
+[extra-backends.postgres]
+port = 5432
+[services.api]
+env = { DB = "postgresql://{postgres.host}:{postgres.port}/app", PORT = "{port}" }
+[services.worker]
+command = ["{python}", "-m", "worker"]
+health = "/health"
+needs = ["redis"]
+"""
 
 
-def test_unknown_profile_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownService, match="unknown profile 'gpu'; known profiles: studio"):
-        topology.load().apps_of(["gpu"])
+@pytest.fixture
+def project(tmp_path, monkeypatch: pytest.MonkeyPatch) -> config.Project:
+    (tmp_path / "harness.compose.yaml").write_text(PROJECT_COMPOSE)
+    (tmp_path / "harness.toml").write_text(PROJECT_CONFIG)
+    monkeypatch.setenv("HARNESS_STATE_DIR", str(tmp_path / ".harness"))
+    return config.load_from(tmp_path / "harness.toml")
+
+
+def test_a_project_adds_its_backends_and_services_under_test(project: config.Project) -> None:
+    stack = topology._load(None, project)
+    assert stack.defaults == ("redis", "postgres")
+    assert [s.name for s in stack.select(None)] == ["redis", "postgres"]
+    postgres = stack.get("postgres")
+    assert postgres.own and postgres.container_port == 5432 and postgres.image == ""
+    assert stack.service_under_test("worker").is_process
+    assert stack.service_under_test("worker").needs == ("redis",)
+    assert stack.service_under_test("api").needs == ("redis", "postgres")
+    stack.reachable("api")
+    with pytest.raises(UnknownService, match="unknown service under test 'redis'; declared: api"):
+        stack.service_under_test("redis")
+
+
+def test_the_overlay_labels_publishes_on_loopback_and_hosts_services_under_test(
+    project: config.Project,
+) -> None:
+    stack = topology._load(None, project)
+    written = _overlay.write(stack)
+    assert written is not None
+    text = written.read_text()
+    assert "ports: !override\n    - 127.0.0.1:${HARNESS_POSTGRES_PORT:-}:5432" in text
+    assert "ports: !override []" in text
+    overlay = yaml.safe_load(text.replace("!override", ""))
+    for name in ("postgres", "api"):
+        assert overlay["services"][name]["labels"]["org.mediastack-harness.run"]
+    api = overlay["services"]["api"]
+    assert api["network_mode"] == "host"
+    assert api["environment"] == {
+        "DB": "${HARNESS_ENV_API__DB:-}",
+        "PORT": "${HARNESS_ENV_API__PORT:-}",
+    }
+    assert api["labels"]["org.mediastack-harness.app-port"] == "${HARNESS_API_PORT:-0}"
+    assert overlay["services"]["postgres"]["networks"] == ["backend"]
+    assert "worker" not in overlay["services"]  # a host process is no compose service
+    assert overlay["volumes"]["pgdata"]["labels"]["org.mediastack-harness.owner"]

@@ -18,8 +18,8 @@ from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from examples.studio._redisio import RedisIO
-from examples.studio._retry import RetryPolicy
+from studio._redisio import RedisIO
+from studio._retry import RetryPolicy
 
 pytestmark = pytest.mark.anyio
 POOLED = 4  # idle connections in the pool when the server "restarts"

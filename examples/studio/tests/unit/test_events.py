@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from examples.studio._events import Event, EventLog, id_after, parse_event_id
-from examples.studio._redisio import RedisIO
+from studio._events import Event, EventLog, id_after, parse_event_id
+from studio._redisio import RedisIO
 
 pytestmark = pytest.mark.anyio
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from examples.studio._settings import (
+from studio._settings import (
     ConfigError,
     StudioSettings,
     apply_update,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 import redis
-
 from harness.plugin import WorkerBackends
-from tests.integration.studio.conftest import StartStudio, Studio
+
+from tests.integration.conftest import StartStudio, Studio
 
 pytestmark = pytest.mark.isolation
 

@@ -14,8 +14,8 @@ from typing import Any
 import anyio
 import pytest
 
-from examples.studio._errors import BackendError
-from examples.studio._worker import WorkerPool
+from studio._errors import BackendError
+from studio._worker import WorkerPool
 
 pytestmark = pytest.mark.anyio
 WORKERS = 2

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from examples.studio._errors import Conflict, NotFound
-from examples.studio._events import EventLog
-from examples.studio._redisio import RedisIO
-from examples.studio._store import Store
+from studio._errors import Conflict, NotFound
+from studio._events import EventLog
+from studio._redisio import RedisIO
+from studio._store import Store
 
 pytestmark = pytest.mark.anyio
 

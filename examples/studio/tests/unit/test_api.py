@@ -12,7 +12,7 @@ import fakeredis
 import pytest
 from fastapi.testclient import TestClient
 
-from examples.studio import StudioSettings, _backends, create_app
+from studio import StudioSettings, _backends, create_app
 
 
 def closed_port() -> int:

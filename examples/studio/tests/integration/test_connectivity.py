@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 import websocket
-
-from examples.studio._comfyui import build_graph
-from examples.studio._wan2gp import ClipRequest, generate_clip
 from harness.plugin import WorkerBackends
-from tests.integration.studio.conftest import BACKENDS, Studio
+
+from studio._comfyui import build_graph
+from studio._wan2gp import ClipRequest, generate_clip
+from tests.integration.conftest import BACKENDS, Studio
 
 pytestmark = pytest.mark.connectivity
 

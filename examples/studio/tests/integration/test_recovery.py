@@ -6,10 +6,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from harness.faults import Faults
-from tests.integration.conftest import wait_for
-from tests.integration.studio.conftest import Studio
+from harness.waiting import wait_for
+
+from tests.integration.conftest import Studio
 
 pytestmark = [pytest.mark.faults, pytest.mark.recovery]
 

@@ -1,4 +1,4 @@
-"""End-to-end demo against a running studio: `python -m examples.studio.demo --base URL`.
+"""End-to-end demo against a running studio: `python -m studio.demo --base URL`.
 
 Creates a project, creates N episodes concurrently (each with an Idempotency-Key, one of them
 sent twice), follows every episode's Server-Sent Events to the terminal event (one stream is cut
@@ -53,7 +53,7 @@ async def read_sse(
                 current = {}
                 continue
             name, _, value = line.partition(":")
-            current[name] = value[1:] if value.startswith(" ") else value
+            current[name] = value.removeprefix(" ")
     return events
 
 

@@ -10,9 +10,9 @@ import pytest
 import redis.exceptions
 import websockets.exceptions
 
-from examples.studio._errors import BackendError, PipelineError
-from examples.studio._metrics import Metrics
-from examples.studio._retry import RetryPolicy, call, transient
+from studio._errors import BackendError, PipelineError
+from studio._metrics import Metrics
+from studio._retry import RetryPolicy, call, transient
 
 pytestmark = pytest.mark.anyio
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from examples.studio._errors import BackendError, PipelineError
-from examples.studio._pipeline import Pipeline
-from examples.studio._settings import StudioSettings
+from studio._errors import BackendError, PipelineError
+from studio._pipeline import Pipeline
+from studio._settings import StudioSettings
 
 pytestmark = pytest.mark.anyio
 

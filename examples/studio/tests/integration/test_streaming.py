@@ -10,11 +10,11 @@ import uuid
 import httpx
 import pytest
 import websockets
-
-from examples.studio.demo import Sse, read_sse
 from harness.faults.tcp import Toxic
 from harness.stack import Stack
-from tests.integration.studio.conftest import Studio
+
+from studio.demo import Sse, read_sse
+from tests.integration.conftest import Studio
 
 pytestmark = pytest.mark.streaming
 

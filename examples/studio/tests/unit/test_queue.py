@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from examples.studio._queue import JobQueue
-from examples.studio._redisio import RedisIO
+from studio._queue import JobQueue
+from studio._redisio import RedisIO
 
 pytestmark = pytest.mark.anyio
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-
-from examples.studio.demo import read_sse
 from harness.reports import record_latency
 from harness.reports.latency import stats
-from tests.integration.studio.conftest import CHARACTERS, Studio
+
+from studio.demo import read_sse
+from tests.integration.conftest import CHARACTERS, Studio
 
 pytestmark = [pytest.mark.load, pytest.mark.exclusive_stack]  # figures without neighbours
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.integration.studio.conftest import Studio
+from tests.integration.conftest import Studio
 
 pytestmark = pytest.mark.config
 

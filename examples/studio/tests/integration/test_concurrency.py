@@ -5,9 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from harness.faults import Faults
-from tests.integration.studio.conftest import Studio
+
+from tests.integration.conftest import Studio
 
 pytestmark = pytest.mark.concurrency
 

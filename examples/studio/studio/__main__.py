@@ -1,4 +1,4 @@
-"""`python -m examples.studio --host 127.0.0.1 --port 8000` (configuration: STUDIO_* env vars)."""
+"""`python -m studio --host 127.0.0.1 --port 8000` (configuration: STUDIO_* env vars)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ._settings import StudioSettings
 
 def main(argv: list[str] | None = None) -> None:
     """Parse flags and serve the studio."""
-    parser = argparse.ArgumentParser(prog="python -m examples.studio", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m studio", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--log-level", default="info")

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 import fakeredis
 import pytest
 
-from examples.studio._events import EventLog
-from examples.studio._queue import JobQueue
-from examples.studio._redisio import RedisIO
-from examples.studio._retry import RetryPolicy
-from examples.studio._store import Store
+from studio._events import EventLog
+from studio._queue import JobQueue
+from studio._redisio import RedisIO
+from studio._retry import RetryPolicy
+from studio._store import Store
 
 
 @pytest.fixture

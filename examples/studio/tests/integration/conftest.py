@@ -25,12 +25,12 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
-
-from examples.studio.demo import Sse, read_sse
 from harness.plugin import LITELLM_MASTER_KEY, WorkerBackends
 from harness.stack import Address, Stack
-from tests.integration.conftest import wait_for
+from harness.waiting import wait_for
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
+
+from studio.demo import Sse, read_sse
 
 TERMINAL = {"completed", "failed"}
 BACKENDS = {"redis", "chromadb", "litellm", "comfyui", "wan2gp", "cablecast"}
@@ -174,7 +174,7 @@ class Studio:
         pattern = re.compile(
             rf'^studio_backend_calls_total\{{backend="{backend}",operation="[^"]*",'
             rf'outcome="{outcome}"\}} (\S+)$',
-            re.M,
+            re.MULTILINE,
         )
         return sum(float(value) for value in pattern.findall(text))
 
@@ -220,7 +220,7 @@ def _running_studio(
     }
     log = open(tmp / "studio.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "examples.studio", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "studio", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

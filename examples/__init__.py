@@ -1,1 +1,0 @@
-"""Example services built on the harness (not shipped with the harness package)."""
