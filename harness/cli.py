@@ -71,11 +71,15 @@ def up(
     services: Annotated[
         str | None, typer.Option(help="Comma-separated services (default: all).")
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for health.")] = 180.0,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds to wait for health (default: the project's health-timeout)."),
+    ] = None,
 ) -> None:
     """Start the stack (or some services) until healthy; tests attach with --attach-stack."""
     project = harness_config.current()  # none: one line naming `harness init`
     os.environ.update(project.environment())
+    timeout = project.config.health_timeout if timeout is None else timeout
     names = _services(services)
     stack = Stack(_state.UP_PROJECT, owner=_labels.KEPT)
     with console.status("starting…") as status:
