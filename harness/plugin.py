@@ -389,12 +389,18 @@ def cablecast_url(backends: WorkerBackends) -> str:
     return backends.address("cablecast").url
 
 
+REACHED = pytest.StashKey[set[str]]()  # services a test reached: its failure gets their logs
+
+
 @pytest.fixture
-def under_test(backends: WorkerBackends) -> Callable[[str], ServiceUnderTest]:
+def under_test(
+    request: pytest.FixtureRequest, backends: WorkerBackends
+) -> Callable[[str], ServiceUnderTest]:
     """`under_test("api")`: a service under test the project declares, its URL and logs."""
 
     def reach(name: str) -> ServiceUnderTest:
         backends.stack.topology.service_under_test(name)
+        request.node.stash.setdefault(REACHED, set()).add(name)
         return ServiceUnderTest(name, backends.address(name), backends.stack)
 
     return reach
@@ -497,8 +503,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     used = getattr(item, "fixturenames", ())
     if report.failed and "stack" in used and "stack" in _ACTIVE:
         shared = _ACTIVE["stack"]
-        services = sorted({FIXTURE_SERVICES[f] for f in used if f in FIXTURE_SERVICES})
-        for service in services or shared.running_services():
+        services = {FIXTURE_SERVICES[f] for f in used if f in FIXTURE_SERVICES}
+        services |= item.stash.get(REACHED, set())
+        for service in sorted(services) or shared.running_services():
             report.sections.append((f"harness logs: {service}", shared.logs(service)))
     return report
 

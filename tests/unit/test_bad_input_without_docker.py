@@ -57,3 +57,24 @@ def test_every_command_has_help() -> None:
         result = _harness(*command, "--help")
         assert result.returncode == 0, command
         assert "Usage" in result.stdout
+
+
+def test_pytest_without_a_project_configuration_names_harness_init(tmp_path: Path) -> None:
+    (tmp_path / "test_queue.py").write_text(
+        "def test_queue(redis_client):\n    assert redis_client.ping()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-p", "no:xdist"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    expected = (
+        f"no mediastack-harness configuration in {tmp_path.resolve()} or above: run `harness init`"
+    )
+    lines = [line for line in result.stdout.splitlines() if expected in line]
+    assert lines and lines[0].startswith(expected), result.stdout  # the error, as one line
+    assert "Traceback" not in result.stdout and "1 error" in result.stdout
