@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ._decode import get_int, go_float, type_error
+from ._decode import Field, Struct
+from ._gojson import Float32
 from ._stub import Chunk, Stub
 
 TOXIC_TYPES: dict[str, type[Toxic]] = {}
@@ -36,17 +36,11 @@ class Toxic:
     def __init__(self) -> None:
         self.values: dict[str, int] = {name: 0 for name, _ in self.fields}
 
-    def decode(self, attributes: Any) -> None:
-        """Update attributes from a JSON object (missing keys keep their value)."""
-        if attributes is None:
-            return
-        if not isinstance(attributes, Mapping):
-            raise type_error(attributes, "Go struct field .attributes", f"toxics.{self.go_name}")
-        updated = dict(self.values)
-        for name, go_type in self.fields:
-            where = f"{self.go_name}.attributes"
-            updated[name] = get_int(attributes, name, where, updated[name], go_type)
-        self.values = updated
+    @classmethod
+    def struct(cls) -> Struct:
+        """The Go struct its attributes decode into (`toxics.<GoName>`)."""
+        fields = tuple(Field(name, go_type) for name, go_type in cls.fields)
+        return Struct(cls.go_name, f"toxics.{cls.go_name}", fields)
 
     def attributes(self) -> dict[str, int]:
         """The `attributes` object of the toxic's JSON."""
@@ -293,7 +287,7 @@ class ToxicWrapper:
     """A toxic as configured on a proxy: name, type, stream, toxicity and attributes."""
 
     def __init__(
-        self, name: str, type_name: str, stream: str, toxicity: float, toxic: Toxic
+        self, name: str, type_name: str, stream: str, toxicity: Float32, toxic: Toxic
     ) -> None:
         self.name = name
         self.type = type_name
@@ -309,5 +303,5 @@ class ToxicWrapper:
             "name": self.name,
             "type": self.type,
             "stream": self.stream,
-            "toxicity": go_float(self.toxicity),
+            "toxicity": self.toxicity,
         }
