@@ -28,7 +28,7 @@ from ._errors import (
 from ._gojson import Float32, marshal
 from ._log import emit
 from ._proxy import AlreadyStartedError
-from ._routing import clean_path_redirect, missing_host, route_matches
+from ._routing import clean_path_redirect, route_matches
 from ._structs import PROXY, TOXIC_WRAPPER, toxic_attributes, toxic_update_struct
 from ._toxics import TOXIC_TYPES, ToxicWrapper
 
@@ -74,7 +74,7 @@ class ApiMiddleware:
             return
         started = time.perf_counter()
         status = [0]
-        early = missing_host(scope) or clean_path_redirect(scope)
+        early = clean_path_redirect(scope)
         matched = early is None and route_matches(self.router, scope)
         extra = [request_id_header()] if matched else []
         head = scope["method"] == "HEAD"
@@ -114,9 +114,8 @@ PLAIN_RAW = [
 async def send_raw(
     send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
 ) -> None:
-    """A response written straight to ASGI (Content-Length unless `Connection: close`)."""
-    if (b"connection", b"close") not in headers:
-        headers = [*headers, (b"content-length", str(len(body)).encode())]
+    """A response written straight to ASGI."""
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

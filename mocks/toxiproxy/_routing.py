@@ -3,7 +3,6 @@
 - `mux.Router.ServeHTTP` answers an unclean path (`//proxies`, `/a/../b`) with 301 to
   `cleanPath(path)` before any route or middleware runs (mux.go, cleanPath).
 - Middlewares added with `Router.Use` wrap matched routes only (mux.go, Router.Match).
-- net/http refuses an HTTP/1.1 request without Host (server.go, conn.readRequest).
 """
 
 from __future__ import annotations
@@ -54,16 +53,6 @@ def clean_path_redirect(scope: MutableMapping[str, Any]) -> Raw | None:
     if query:
         location += "?" + query.decode("latin-1")
     return 301, [(b"location", location.encode("latin-1"))], b""
-
-
-def missing_host(scope: MutableMapping[str, Any]) -> Raw | None:
-    """net/http's answer to an HTTP/1.1 request without a Host header."""
-    if scope.get("http_version") != "1.1":
-        return None
-    if any(name == b"host" for name, _ in scope.get("headers") or []):
-        return None
-    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
-    return 400, headers, b"400 Bad Request: missing required Host header"
 
 
 def route_matches(router: Router, scope: MutableMapping[str, Any]) -> bool:

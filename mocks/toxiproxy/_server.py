@@ -54,7 +54,12 @@ async def serve(host: str, port: int, config: str | None, seed: int, version: st
     emit("listening", host=host, port=sock.getsockname()[1], seed=seed, version=version)
     server = uvicorn.Server(
         uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", server_header=False
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            server_header=False,  # Go's net/http sends no Server header
+            http="h11",  # like net/http, takes any method token (`get` gets 405, not 400)
         )
     )
     try:
