@@ -281,6 +281,10 @@ def _string(text: str) -> str:
             out.append("\\r")
         elif char == "\t":
             out.append("\\t")
+        elif char == "\b":  # Go 1.22+ (v2.12.0 is built with 1.23); older Go wrote \u0008
+            out.append("\\b")
+        elif char == "\f":
+            out.append("\\f")
         elif code < 0x20 or char in "<>&\u2028\u2029":
             out.append(f"\\u{code:04x}")
         else:

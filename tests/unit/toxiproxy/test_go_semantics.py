@@ -398,3 +398,12 @@ def test_every_proxy_carries_an_empty_logger_object(
     assert api.get("/proxies").json()["p"]["Logger"] == {}
     populated = api.post("/populate", json=[{"name": "q", "upstream": echo.address}]).json()
     assert populated["proxies"][0]["Logger"] == {}
+
+
+def test_strings_marshal_as_go_1_22_does(api: httpx.Client, echo: EchoServer) -> None:
+    # encoding/json encode.go appendString: HTML characters and U+2028 as \u escapes; since
+    # Go 1.22 (v2.12.0's go.mod asks for 1.23) \b and \f as short escapes
+    body = f'{{"name":"<b\\b\\f\\u2028\\u0001","upstream":"{echo.address}"}}'.encode()
+    response = api.post("/proxies", content=body)
+    assert response.status_code == 201
+    assert response.text.startswith('{"name":"\\u003cb\\b\\f\\u2028\\u0001",')
