@@ -16,6 +16,19 @@ from ._stub import Chunk, Stub
 
 TOXIC_TYPES: dict[str, type[Toxic]] = {}
 
+MILLISECOND = 1_000_000  # Go's time.Millisecond, in nanoseconds
+MICROSECOND = 1_000
+
+
+def wrap_int64(value: int) -> int:
+    """Go's int64 arithmetic wraps around."""
+    return (value + 2**63) % 2**64 - 2**63
+
+
+def go_duration(count: int, unit: int) -> float:
+    """`time.Duration(count) * unit` in seconds, wrapping like Go (a negative one is 0 s)."""
+    return max(wrap_int64(count * unit), 0) / 1e9
+
 
 def register(cls: type[Toxic]) -> type[Toxic]:
     """Class decorator: make a toxic type available under `cls.type_name`."""
@@ -85,7 +98,7 @@ class LatencyToxic(Toxic):
         jitter = self.values["jitter"]
         if jitter > 0:
             delay += stub.rng.randrange(jitter * 2) - jitter
-        sleep = delay / 1000 - (time.monotonic() - chunk.ts)
+        sleep = go_duration(wrap_int64(delay), MILLISECOND) - (time.monotonic() - chunk.ts)
         await stub.sleep(sleep)  # interrupted: forward at once, never drop data
         chunk.ts += sleep
         await stub.forward(chunk)
@@ -143,7 +156,7 @@ class SlowCloseToxic(Toxic):
 
     async def on_eof(self, stub: Stub) -> None:
         """Wait, then close."""
-        await stub.sleep(self.values["delay"] / 1000)
+        await stub.sleep(go_duration(self.values["delay"], MILLISECOND))
         await stub.close()
 
 
@@ -180,10 +193,10 @@ class TimeoutToxic(Toxic):
 
     def _arm(self, stub: Stub) -> None:
         self.stop(stub)
-        timeout = self.values["timeout"]
+        timeout = go_duration(self.values["timeout"], MILLISECOND)
         if timeout > 0:
             loop = asyncio.get_running_loop()
-            stub.state[0] = loop.call_later(timeout / 1000, stub.close_soon)
+            stub.state[0] = loop.call_later(timeout, stub.close_soon)
 
     async def pipe(self, chunk: Chunk, stub: Stub) -> None:
         """Drop the data on the ground; restart the timer."""
@@ -210,12 +223,12 @@ class ResetPeerToxic(Toxic):
 
     async def pipe(self, chunk: Chunk, stub: Stub) -> None:
         """Swallow the chunk, wait, close."""
-        await asyncio.sleep(max(self.values["timeout"], 0) / 1000)
+        await asyncio.sleep(go_duration(self.values["timeout"], MILLISECOND))
         await stub.close()
 
     async def on_eof(self, stub: Stub) -> None:
         """Same as data."""
-        await asyncio.sleep(max(self.values["timeout"], 0) / 1000)
+        await asyncio.sleep(go_duration(self.values["timeout"], MILLISECOND))
         await stub.close()
 
 
@@ -247,7 +260,7 @@ class SlicerToxic(Toxic):
         data = chunk.data
         bounds: list[int] = []
         self._bounds(0, len(data), stub.rng, bounds)
-        delay = self.values["delay"] / 1_000_000
+        delay = go_duration(self.values["delay"], MICROSECOND)
         for i in range(0, len(bounds), 2):
             await stub.forward(Chunk(data[bounds[i] : bounds[i + 1]], chunk.ts))
             if delay > 0 and await stub.sleep(delay):

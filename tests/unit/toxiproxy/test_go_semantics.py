@@ -16,7 +16,7 @@ import pytest
 from toxiproxy import Toxiproxy
 from toxiproxy.exceptions import InvalidToxic
 
-from ._helpers import EchoServer, ToxiproxyProcess, add_toxic, create_proxy
+from ._helpers import EchoServer, ToxiproxyProcess, add_toxic, connect, create_proxy, round_trip
 
 BAD = "bad request body: "
 
@@ -131,6 +131,17 @@ def test_overflowing_latency_from_toxiproxy_python_is_refused(
         proxy.add_toxic(type="latency", attributes={"latency": 1e20})
     assert b"cannot unmarshal number 1e+20 into Go struct field" in refused.value.args[0]
     assert proxy.toxics() == {}
+
+
+def test_latency_duration_wraps_like_go(api: httpx.Client, echo: EchoServer) -> None:
+    # toxics/latency.go delay(): time.Duration(MaxInt64) * time.Millisecond wraps to -1 ms,
+    # so the chunk is written at once (a stand-in computing the real 292-million-year delay
+    # would hold it, and round_trip's 5 s socket timeout would fail)
+    proxy = create_proxy(api, "p", echo.address)
+    latency = {"latency": 2**63 - 1}
+    add_toxic(api, "p", type="latency", attributes=latency)
+    with connect(str(proxy["listen"])) as sock:
+        round_trip(sock)
 
 
 def test_toxicity_overflowing_float32_is_refused(api: httpx.Client, echo: EchoServer) -> None:
