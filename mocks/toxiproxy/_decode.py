@@ -41,9 +41,9 @@ class Struct:
         for candidate in self.fields:
             if candidate.key == key:
                 return candidate
-        lowered = key.lower()
+        folded = key.casefold()  # Go folds Unicode too (U+017F long s is "s")
         for candidate in self.fields:
-            if candidate.key.lower() == lowered:
+            if candidate.key.casefold() == folded:
                 return candidate
         return None
 

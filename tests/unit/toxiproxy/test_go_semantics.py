@@ -418,3 +418,13 @@ def test_strings_marshal_as_go_1_22_does(api: httpx.Client, echo: EchoServer) ->
     response = api.post("/proxies", content=body)
     assert response.status_code == 201
     assert response.text.startswith('{"name":"\\u003cb\\b\\f\\u2028\\u0001",')
+
+
+def test_keys_match_fields_with_unicode_case_folding(api: httpx.Client, echo: EchoServer) -> None:
+    # encoding/json decode.go object(): a key without an exact field matches by case folding,
+    # Unicode included (U+017F LATIN SMALL LETTER LONG S folds to "s")
+    create_proxy(api, "p", echo.address)
+    body = b'{"type":"latency","\\u017ftream":"upstream"}'
+    response = api.post("/proxies/p/toxics", content=body)
+    assert response.status_code == 200
+    assert response.json()["stream"] == "upstream"
