@@ -8,7 +8,9 @@ Layout: `_api` (HTTP routes) -> `_collection` (proxies by name, /populate) -> `_
 (listener, connections, toxic collection) -> `_link` (one direction of a connection, runs
 each chunk through the current toxic chain) -> `_stub` (a toxic's per-connection state) and
 `_toxics` (one class per toxic type, registry); `_endpoint` is the asyncio protocol of each
-socket; `_decode`/`_errors` reproduce Go's JSON decoding and upstream's error texts.
+socket; `_gojson` (Go's JSON scanner and Marshal), `_decode` + `_structs` (decoding into
+upstream's structs) and `_errors` reproduce Go's JSON handling and upstream's error texts;
+`_routing` is gorilla/mux's clean-path redirect and route matching.
 """
 
 UPSTREAM_VERSION = "2.12.0"

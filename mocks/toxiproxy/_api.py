@@ -13,18 +13,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Router
 
 from ._collection import PopulateError, ProxyCollection
-from ._decode import (
-    first_value,
-    get_bool,
-    get_float,
-    get_str,
-    go_json,
-    lookup,
-    require_object,
-    type_error,
-)
+from ._decode import decode, read_json
 from ._errors import (
     INVALID_STREAM,
     INVALID_TOXIC_TYPE,
@@ -33,8 +25,11 @@ from ._errors import (
     TOXIC_NOT_FOUND,
     ApiError,
 )
+from ._gojson import Float32, marshal
 from ._log import emit
 from ._proxy import AlreadyStartedError
+from ._routing import clean_path_redirect, route_matches
+from ._structs import PROXY, TOXIC_WRAPPER, toxic_attributes, toxic_update_struct
 from ._toxics import TOXIC_TYPES, ToxicWrapper
 
 Scope = MutableMapping[str, Any]
@@ -49,23 +44,28 @@ PLAIN_HEADERS = {"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Op
 
 def json_response(value: Any, status: int = 200) -> Response:
     """Compact JSON like Go's json.Marshal, `Content-Type: application/json`."""
-    return Response(go_json(value), status_code=status, media_type="application/json")
+    return Response(marshal(value).encode(), status_code=status, media_type="application/json")
 
 
 def error_response(body: dict[str, Any], status: int) -> Response:
     """Go's http.Error: text/plain content type, JSON text plus a newline."""
     return Response(
-        go_json(body) + b"\n",
+        marshal(body).encode() + b"\n",
         status_code=status,
         headers=PLAIN_HEADERS,
     )
 
 
 class ApiMiddleware:
-    """Refuses browsers like upstream (403) and logs one JSON line per request."""
+    """What upstream does around its handlers (gorilla/mux v1.8.1 and api.go's middlewares).
 
-    def __init__(self, app: ASGIApp) -> None:
+    mux redirects unclean paths (301) before routing; its middlewares (request id header,
+    browser block) run only on a matched route, so a 404 or 405 carries neither.
+    """
+
+    def __init__(self, app: ASGIApp, router: Router) -> None:
         self.app = app
+        self.router = router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
@@ -74,17 +74,25 @@ class ApiMiddleware:
             return
         started = time.perf_counter()
         status = [0]
-        request_id = request_id_header()
+        early = clean_path_redirect(scope)
+        matched = early is None and route_matches(self.router, scope)
+        extra = [request_id_header()] if matched else []
+        head = scope["method"] == "HEAD"
 
         async def send_logged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), request_id]
+                headers = [*message.get("headers", []), *extra]
+                if head and (b"content-length", b"0") in headers:
+                    headers.remove((b"content-length", b"0"))  # Go omits it on HEAD
+                message["headers"] = headers
             await send(message)
 
         agent = dict(scope.get("headers") or []).get(b"user-agent", b"")
-        if agent.startswith(b"Mozilla/"):
-            await error_response_raw(send_logged, 403, b"User agent not allowed\n")
+        if early is not None:
+            await send_raw(send_logged, *early)
+        elif matched and agent.startswith(b"Mozilla/"):
+            await send_raw(send_logged, 403, PLAIN_RAW, b"User agent not allowed\n")
         else:
             await self.app(scope, receive, send_logged)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
@@ -97,28 +105,40 @@ def request_id_header() -> tuple[bytes, bytes]:
     return (b"x-toxiproxy-request-id", token.encode())
 
 
-async def error_response_raw(send: Send, status: int, body: bytes) -> None:
-    """A plain-text response written straight to ASGI."""
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"x-content-type-options", b"nosniff"),
-        (b"content-length", str(len(body)).encode()),
-    ]
+PLAIN_RAW = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"x-content-type-options", b"nosniff"),
+]
+
+
+async def send_raw(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    """A response written straight to ASGI."""
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-def parse_toxic(raw: bytes) -> tuple[str, str, str, float, Any]:
-    """Decode a toxic creation body: (name, type, stream, toxicity, attributes)."""
-    obj = require_object(first_value(raw), "toxics.ToxicWrapper")
-    name = get_str(obj, "name", "ToxicWrapper", "")
-    type_name = get_str(obj, "type", "ToxicWrapper", "")
-    stream = get_str(obj, "stream", "ToxicWrapper", "downstream")
-    toxicity = get_float(obj, "toxicity", "ToxicWrapper", 1.0)
-    attributes = lookup(obj, "attributes")
-    if attributes is not None and not isinstance(attributes, dict):
-        raise type_error(attributes, "Go struct field ToxicWrapper.attributes", "toxics.Toxic")
-    return name, type_name, stream, toxicity, attributes
+def new_toxic(raw: bytes) -> ToxicWrapper:
+    """AddToxicJson's first decode: the wrapper, its stream, name and type checked."""
+    fields: dict[str, Any] = {"name": "", "type": "", "stream": "downstream"}
+    fields["toxicity"] = Float32(1.0)
+    decode(read_json(raw), TOXIC_WRAPPER, fields)
+    stream = fields["stream"]
+    if stream.lower() not in ("upstream", "downstream"):
+        raise INVALID_STREAM
+    name = fields["name"] or f"{fields['type']}_{stream}"
+    toxic_cls = TOXIC_TYPES.get(fields["type"])
+    if toxic_cls is None:
+        raise INVALID_TOXIC_TYPE
+    return ToxicWrapper(name, fields["type"], stream, fields["toxicity"], toxic_cls())
+
+
+def decode_attributes(raw: bytes, wrapper: ToxicWrapper) -> None:
+    """AddToxicJson's second decode: the attributes into the toxic of the known type."""
+    target = {"attributes": wrapper.toxic.values}
+    decode(read_json(raw), toxic_attributes(wrapper.toxic.struct()), target)
 
 
 def create_app(collection: ProxyCollection, version: str) -> FastAPI:
@@ -130,7 +150,7 @@ def create_app(collection: ProxyCollection, version: str) -> FastAPI:
         openapi_url=None,
         redirect_slashes=False,
     )
-    app.add_middleware(ApiMiddleware)
+    app.add_middleware(ApiMiddleware, router=app.router)
     lock = asyncio.Lock()  # upstream serialises changes with mutexes
 
     @app.exception_handler(ApiError)
@@ -165,18 +185,15 @@ def create_app(collection: ProxyCollection, version: str) -> FastAPI:
 
     @app.post("/proxies")
     async def proxy_create(request: Request) -> Response:
-        obj = require_object(first_value(await request.body()), "toxiproxy.Proxy")
-        name = get_str(obj, "name", "Proxy", "")
-        listen = get_str(obj, "listen", "Proxy", "")
-        upstream = get_str(obj, "upstream", "Proxy", "")
-        enabled = get_bool(obj, "enabled", "Proxy", True)
-        if not name:
+        fields: dict[str, Any] = {"name": "", "listen": "", "upstream": "", "enabled": True}
+        decode(read_json(await request.body()), PROXY, fields)
+        if not fields["name"]:
             raise MISSING_FIELD.joined("name")
-        if not upstream:
+        if not fields["upstream"]:
             raise MISSING_FIELD.joined("upstream")
         async with lock:
-            proxy = collection.new_proxy(name, listen, upstream)
-            await collection.add(proxy, enabled)
+            proxy = collection.new_proxy(fields["name"], fields["listen"], fields["upstream"])
+            await collection.add(proxy, fields["enabled"])
         return json_response(proxy.to_json(), 201)
 
     @app.post("/populate")
@@ -199,11 +216,13 @@ def create_app(collection: ProxyCollection, version: str) -> FastAPI:
     async def proxy_update(proxy: str, request: Request) -> Response:
         async with lock:
             found = collection.get(proxy)
-            obj = require_object(first_value(await request.body()), "toxiproxy.Proxy")
-            listen = get_str(obj, "listen", "Proxy", found.listen)
-            upstream = get_str(obj, "upstream", "Proxy", found.upstream)
-            enabled = get_bool(obj, "enabled", "Proxy", found.enabled)
-            await found.update(listen, upstream, enabled)
+            fields: dict[str, Any] = {
+                "listen": found.listen,
+                "upstream": found.upstream,
+                "enabled": found.enabled,
+            }
+            decode(read_json(await request.body()), PROXY, fields)
+            await found.update(fields["listen"], fields["upstream"], fields["enabled"])
         return json_response(found.to_json())
 
     @app.delete("/proxies/{proxy}")
@@ -220,18 +239,11 @@ def create_app(collection: ProxyCollection, version: str) -> FastAPI:
     async def toxic_create(proxy: str, request: Request) -> Response:
         async with lock:
             found = collection.get(proxy)
-            name, type_name, stream, toxicity, attributes = parse_toxic(await request.body())
-            if stream.lower() not in ("upstream", "downstream"):
-                raise INVALID_STREAM
-            name = name or f"{type_name}_{stream}"
-            toxic_cls = TOXIC_TYPES.get(type_name)
-            if toxic_cls is None:
-                raise INVALID_TOXIC_TYPE
-            if found.toxics.find(name) is not None:
+            raw = await request.body()
+            wrapper = new_toxic(raw)
+            if found.toxics.find(wrapper.name) is not None:
                 raise TOXIC_ALREADY_EXISTS
-            toxic = toxic_cls()
-            toxic.decode(attributes)
-            wrapper = ToxicWrapper(name, type_name, stream, toxicity, toxic)
+            decode_attributes(raw, wrapper)
             found.toxics.add(wrapper)
         return json_response(wrapper.to_json())  # 200, not 201, like upstream
 
@@ -249,10 +261,14 @@ def create_app(collection: ProxyCollection, version: str) -> FastAPI:
             wrapper = found.toxics.find(toxic)
             if wrapper is None:
                 raise TOXIC_NOT_FOUND
-            obj = require_object(first_value(await request.body()), "struct")
-            toxicity = get_float(obj, "toxicity", "", wrapper.toxicity)
-            wrapper.toxic.decode(lookup(obj, "attributes"))
-            wrapper.toxicity = toxicity
+            value = read_json(await request.body())
+            # Go decodes into the live toxic: fields decoded before an error stay changed.
+            fields: dict[str, Any] = {
+                "attributes": wrapper.toxic.values,
+                "toxicity": wrapper.toxicity,
+            }
+            decode(value, toxic_update_struct(wrapper.toxic.struct()), fields)
+            wrapper.toxicity = fields["toxicity"]
             found.toxics.updated(wrapper)
         return json_response(wrapper.to_json())
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
-from ._decode import first_value, get_bool, get_str, require_object, type_error
+from ._decode import decode_list, read_json
 from ._errors import MISSING_FIELD, PROXY_ALREADY_EXISTS, PROXY_NOT_FOUND, ApiError
 from ._proxy import Proxy
+from ._structs import POPULATE_ITEM, POPULATE_LIST
 
 
 class ProxyCollection:
@@ -51,10 +51,17 @@ class ProxyCollection:
     async def populate(self, raw: bytes) -> list[Proxy]:
         """Create or replace the proxies of a JSON array; on error raise `PopulateError`."""
         try:
-            data = first_value(raw)
-            if not isinstance(data, list):
-                raise type_error(data, "Go value", "[]struct { toxiproxy.Proxy }")
-            specs = [_decode_spec(item) for item in data]  # Go decodes everything first
+            # Go decodes everything first; `null` is a nil slice, `[null]` a zero proxy.
+            items = decode_list(read_json(raw), POPULATE_ITEM, POPULATE_LIST) or []
+            specs = [
+                (
+                    i.get("name", ""),
+                    i.get("listen", ""),
+                    i.get("upstream", ""),
+                    i.get("enabled", True),
+                )
+                for i in items
+            ]
             for index, (name, _listen, upstream, _enabled) in enumerate(specs, start=1):
                 if not name:
                     raise MISSING_FIELD.joined(f"name at proxy {index}")
@@ -90,12 +97,3 @@ class PopulateError(Exception):
         super().__init__(error.message)
         self.error = error
         self.proxies = proxies
-
-
-def _decode_spec(item: Any) -> tuple[str, str, str, bool]:
-    obj = require_object(item, "toxiproxy.Proxy")
-    name = get_str(obj, "name", "Proxy", "")
-    listen = get_str(obj, "listen", "Proxy", "")
-    upstream = get_str(obj, "upstream", "Proxy", "")
-    enabled = get_bool(obj, "enabled", "Proxy", True)
-    return name, listen, upstream, enabled

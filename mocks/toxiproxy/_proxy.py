@@ -23,37 +23,57 @@ class AlreadyStartedError(Exception):
 
 
 def split_host_port(address: str) -> tuple[str, str]:
-    """Go's net.SplitHostPort (brackets around IPv6 hosts)."""
+    """Go's net.SplitHostPort, with its error texts (net/ipsock.go)."""
+
+    def fail(why: str) -> ApiError:
+        return internal(f"address {address}: {why}")
+
+    colon = address.rfind(":")
+    if colon < 0:
+        raise fail("missing port in address")
+    start = end = 0
     if address.startswith("["):
-        end = address.find("]")
-        if end < 0 or not address[end + 1 :].startswith(":"):
-            raise internal(f"address {address}: missing port in address")
-        return address[1:end], address[end + 2 :]
-    host, sep, port = address.rpartition(":")
-    if not sep:
-        raise internal(f"address {address}: missing port in address")
-    if ":" in host:
-        raise internal(f"address {address}: too many colons in address")
-    return host, port
+        close = address.find("]")
+        if close < 0:
+            raise fail("missing ']' in address")
+        if close + 1 == len(address):
+            raise fail("missing port in address")
+        if close + 1 != colon:
+            raise fail(
+                "too many colons in address"
+                if address[close + 1] == ":"
+                else "missing port in address"
+            )
+        host, start, end = address[1:close], 1, close + 1
+    else:
+        host = address[:colon]
+        if ":" in host:
+            raise fail("too many colons in address")
+    if "[" in address[start:]:
+        raise fail("unexpected '[' in address")
+    if "]" in address[end:]:
+        raise fail("unexpected ']' in address")
+    return host, address[colon + 1 :]
 
 
-def _port_number(address: str, port: str) -> int:
-    try:
-        number = socket.getservbyname(port, "tcp") if not port.isdigit() else int(port)
-    except OSError:
-        raise internal(f"lookup tcp/{port}: unknown port") from None
+def parse_port(service: str) -> int:
+    """Go's net.LookupPort: a number (sign allowed) or a service name (net/port.go)."""
+    digits = service[1:] if service[:1] in ("+", "-") else service
+    if digits and not (digits.isascii() and digits.isdigit()):
+        try:
+            return socket.getservbyname(service, "tcp")
+        except OSError:
+            raise internal(f"address tcp/{service}: unknown port") from None
+    number = int(digits or "0") * (-1 if service.startswith("-") else 1)
     if not 0 <= number <= 65535:
-        raise internal(f"address {address}: invalid port")
+        raise internal(f"address {service}: invalid port")
     return number
 
 
 def resolve(address: str) -> tuple[socket.AddressFamily, str, int]:
     """Resolve a `host:port` listen address like Go's ResolveTCPAddr("tcp", ...)."""
-    if address == "":  # Go listens on every interface, on a free port
-        host, port_text = "", "0"
-    else:
-        host, port_text = split_host_port(address)
-    port = _port_number(address, port_text or "0")
+    host, port_text = split_host_port(address) if address else ("", "0")
+    port = parse_port(port_text)
     if host == "":
         return socket.AF_INET6 if socket.has_ipv6 else socket.AF_INET, "", port
     try:
@@ -73,8 +93,14 @@ def format_address(family: socket.AddressFamily, host: str, port: int) -> str:
 
 
 def bind_listener(address: str) -> tuple[socket.socket, str]:
-    """Bind and listen; return the socket and the real `host:port` (port 0 resolved)."""
-    family, host, port = resolve(address)
+    """Bind and listen like Go's net.Listen("tcp", address), with its error texts.
+
+    Returns the socket and the real `host:port` (port 0 resolved).
+    """
+    try:
+        family, host, port = resolve(address)
+    except ApiError as exc:
+        raise internal(f"listen tcp: {exc.message}") from None
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -86,7 +112,8 @@ def bind_listener(address: str) -> tuple[socket.socket, str]:
     except OSError as exc:
         sock.close()
         reason = (exc.strerror or str(exc)).lower()
-        raise internal(f"listen tcp {address}: bind: {reason}") from None
+        shown = format_address(family, host, port) if host else f":{port}"
+        raise internal(f"listen tcp {shown}: bind: {reason}") from None
     bound = sock.getsockname()
     return sock, format_address(family, str(bound[0]) if host else "", int(bound[1]))
 
@@ -183,6 +210,7 @@ class Proxy:
             "listen": self.listen,
             "upstream": self.upstream,
             "enabled": self.enabled,
+            "Logger": {},  # upstream's untagged `Logger *zerolog.Logger` (no exported fields)
             "toxics": [w.to_json() for w in self.toxics.all()],
         }
 

@@ -53,7 +53,14 @@ async def serve(host: str, port: int, config: str | None, seed: int, version: st
     sock = bind_api_socket(host, port)
     emit("listening", host=host, port=sock.getsockname()[1], seed=seed, version=version)
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            server_header=False,  # Go's net/http sends no Server header
+            http="h11",  # like net/http, takes any method token (`get` gets 405, not 400)
+        )
     )
     try:
         await server.serve(sockets=[sock])

@@ -8,13 +8,26 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ._decode import get_int, go_float, type_error
+from ._decode import Field, Struct
+from ._gojson import Float32
 from ._stub import Chunk, Stub
 
 TOXIC_TYPES: dict[str, type[Toxic]] = {}
+
+MILLISECOND = 1_000_000  # Go's time.Millisecond, in nanoseconds
+MICROSECOND = 1_000
+
+
+def wrap_int64(value: int) -> int:
+    """Go's int64 arithmetic wraps around."""
+    return (value + 2**63) % 2**64 - 2**63
+
+
+def go_duration(count: int, unit: int) -> float:
+    """`time.Duration(count) * unit` in seconds, wrapping like Go (a negative one is 0 s)."""
+    return max(wrap_int64(count * unit), 0) / 1e9
 
 
 def register(cls: type[Toxic]) -> type[Toxic]:
@@ -36,17 +49,11 @@ class Toxic:
     def __init__(self) -> None:
         self.values: dict[str, int] = {name: 0 for name, _ in self.fields}
 
-    def decode(self, attributes: Any) -> None:
-        """Update attributes from a JSON object (missing keys keep their value)."""
-        if attributes is None:
-            return
-        if not isinstance(attributes, Mapping):
-            raise type_error(attributes, "Go struct field .attributes", f"toxics.{self.go_name}")
-        updated = dict(self.values)
-        for name, go_type in self.fields:
-            where = f"{self.go_name}.attributes"
-            updated[name] = get_int(attributes, name, where, updated[name], go_type)
-        self.values = updated
+    @classmethod
+    def struct(cls) -> Struct:
+        """The Go struct its attributes decode into (`toxics.<GoName>`)."""
+        fields = tuple(Field(name, go_type) for name, go_type in cls.fields)
+        return Struct(cls.go_name, f"toxics.{cls.go_name}", fields)
 
     def attributes(self) -> dict[str, int]:
         """The `attributes` object of the toxic's JSON."""
@@ -91,7 +98,7 @@ class LatencyToxic(Toxic):
         jitter = self.values["jitter"]
         if jitter > 0:
             delay += stub.rng.randrange(jitter * 2) - jitter
-        sleep = delay / 1000 - (time.monotonic() - chunk.ts)
+        sleep = go_duration(wrap_int64(delay), MILLISECOND) - (time.monotonic() - chunk.ts)
         await stub.sleep(sleep)  # interrupted: forward at once, never drop data
         chunk.ts += sleep
         await stub.forward(chunk)
@@ -149,7 +156,7 @@ class SlowCloseToxic(Toxic):
 
     async def on_eof(self, stub: Stub) -> None:
         """Wait, then close."""
-        await stub.sleep(self.values["delay"] / 1000)
+        await stub.sleep(go_duration(self.values["delay"], MILLISECOND))
         await stub.close()
 
 
@@ -186,10 +193,10 @@ class TimeoutToxic(Toxic):
 
     def _arm(self, stub: Stub) -> None:
         self.stop(stub)
-        timeout = self.values["timeout"]
+        timeout = go_duration(self.values["timeout"], MILLISECOND)
         if timeout > 0:
             loop = asyncio.get_running_loop()
-            stub.state[0] = loop.call_later(timeout / 1000, stub.close_soon)
+            stub.state[0] = loop.call_later(timeout, stub.close_soon)
 
     async def pipe(self, chunk: Chunk, stub: Stub) -> None:
         """Drop the data on the ground; restart the timer."""
@@ -216,12 +223,12 @@ class ResetPeerToxic(Toxic):
 
     async def pipe(self, chunk: Chunk, stub: Stub) -> None:
         """Swallow the chunk, wait, close."""
-        await asyncio.sleep(max(self.values["timeout"], 0) / 1000)
+        await asyncio.sleep(go_duration(self.values["timeout"], MILLISECOND))
         await stub.close()
 
     async def on_eof(self, stub: Stub) -> None:
         """Same as data."""
-        await asyncio.sleep(max(self.values["timeout"], 0) / 1000)
+        await asyncio.sleep(go_duration(self.values["timeout"], MILLISECOND))
         await stub.close()
 
 
@@ -253,7 +260,7 @@ class SlicerToxic(Toxic):
         data = chunk.data
         bounds: list[int] = []
         self._bounds(0, len(data), stub.rng, bounds)
-        delay = self.values["delay"] / 1_000_000
+        delay = go_duration(self.values["delay"], MICROSECOND)
         for i in range(0, len(bounds), 2):
             await stub.forward(Chunk(data[bounds[i] : bounds[i + 1]], chunk.ts))
             if delay > 0 and await stub.sleep(delay):
@@ -293,7 +300,7 @@ class ToxicWrapper:
     """A toxic as configured on a proxy: name, type, stream, toxicity and attributes."""
 
     def __init__(
-        self, name: str, type_name: str, stream: str, toxicity: float, toxic: Toxic
+        self, name: str, type_name: str, stream: str, toxicity: Float32, toxic: Toxic
     ) -> None:
         self.name = name
         self.type = type_name
@@ -309,5 +316,5 @@ class ToxicWrapper:
             "name": self.name,
             "type": self.type,
             "stream": self.stream,
-            "toxicity": go_float(self.toxicity),
+            "toxicity": self.toxicity,
         }

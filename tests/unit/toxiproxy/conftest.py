@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -24,7 +25,7 @@ def toxiproxy(toxiproxy_process: ToxiproxyProcess) -> Iterator[ToxiproxyProcess]
     yield toxiproxy_process
     with httpx.Client(base_url=toxiproxy_process.url) as client:
         for name in client.get("/proxies").json():
-            client.delete(f"/proxies/{name}")
+            client.delete("/proxies/" + quote(name, safe=""))
 
 
 @pytest.fixture

@@ -35,7 +35,8 @@ def test_create_proxy_returns_201_and_real_listen(api: httpx.Client, echo: EchoS
     assert response.status_code == 201
     assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert list(body) == ["name", "listen", "upstream", "enabled", "toxics"]
+    # proxy.go: the untagged `Logger *zerolog.Logger` field marshals as "Logger":{}
+    assert list(body) == ["name", "listen", "upstream", "enabled", "Logger", "toxics"]
     host, port = body["listen"].rsplit(":", 1)
     assert host == "127.0.0.1"
     assert int(port) > 0
@@ -44,6 +45,7 @@ def test_create_proxy_returns_201_and_real_listen(api: httpx.Client, echo: EchoS
         "listen": body["listen"],
         "upstream": echo.address,
         "enabled": True,
+        "Logger": {},
         "toxics": [],
     }
 
@@ -294,7 +296,7 @@ def test_populate_errors_include_proxies(api: httpx.Client, echo: EchoServer) ->
     assert not_a_list.headers["content-type"] == "application/json"
     assert not_a_list.json() == {
         "error": "bad request body: json: cannot unmarshal object into Go value of type"
-        " []struct { toxiproxy.Proxy }",
+        ' []struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }',
         "status": 400,
         "proxies": None,
     }
