@@ -504,8 +504,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed and "stack" in used and "stack" in _ACTIVE:
         shared = _ACTIVE["stack"]
         services = {FIXTURE_SERVICES[f] for f in used if f in FIXTURE_SERVICES}
-        if REACHED in item.stash:
-            services |= item.stash[REACHED]
+        reached: set[str] = item.stash.get(REACHED, set())
+        services |= reached
         for service in sorted(services) or shared.running_services():
             report.sections.append((f"harness logs: {service}", shared.logs(service)))
     return report
