@@ -38,6 +38,13 @@ SIMPLE: dict[str, tuple[str, str]] = {
     "thumbnails": ("thumbnails", "thumbnail"),
 }
 
+# list envelope -> the other list its *sResource model carries (LiveStreamsResource,
+# LocationsResource); the mock seeds no live transactions or control module sets
+LIST_COMPANIONS: dict[str, str] = {
+    "liveStreams": "liveTransactions",
+    "locations": "controlModuleSets",
+}
+
 
 class _SimpleSegment(Convertor[str]):
     """Path convertor matching only the simple collection names."""
@@ -120,7 +127,9 @@ def build_router(store: Store, creds: Credentials) -> APIRouter:
     def space_of(request: Request) -> Namespace:
         return store.get(namespace_of(request))
 
-    def list_response(request: Request, key: str, rows: list[Record], paged: bool) -> JSONResponse:
+    def list_response(
+        request: Request, key: str, rows: list[Record], paged: bool, companion: str | None = None
+    ) -> JSONResponse:
         space = space_of(request)
         wanted = ids_param(request)
         if wanted is not None:
@@ -133,6 +142,8 @@ def build_router(store: Store, creds: Credentials) -> APIRouter:
         body = envelope(
             space, key, rows, _base(request), includes_param(request), meta, fields=fields or None
         )
+        if companion is not None:
+            body.setdefault(companion, [])
         return JSONResponse(body)
 
     def one_response(
@@ -151,7 +162,8 @@ def build_router(store: Store, creds: Credentials) -> APIRouter:
     # -- simple read-only collections: two routes for all of them (route matching is linear) --
     async def list_simple(request: Request, segment: str) -> JSONResponse:
         key, _singular = SIMPLE[segment]
-        return list_response(request, key, list(space_of(request).table(key).values()), False)
+        rows = list(space_of(request).table(key).values())
+        return list_response(request, key, rows, False, LIST_COMPANIONS.get(key))
 
     async def get_simple(request: Request, segment: str, rec_id: str) -> JSONResponse:
         key, singular = SIMPLE[segment]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -13,17 +12,14 @@ AUTH = ("admin", "admin")
 API = "/cablecastapi/v1"
 
 
-@pytest.fixture(scope="module")
-def base(mock_server_module: Callable[..., str]) -> str:
-    return mock_server_module("cablecast", "--step-seconds", "0.1", "--processing-steps", "3")
+@pytest.fixture
+def base(cablecast_base: str) -> str:
+    return cablecast_base
 
 
 @pytest.fixture
-def api(base: str, namespace: str) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=base + API, headers={"X-Harness-Namespace": namespace}, auth=AUTH, timeout=10
-    ) as client:
-        yield client
+def api(cablecast_api: httpx.Client) -> httpx.Client:
+    return cablecast_api
 
 
 def _follow(api: httpx.Client, vod_id: int, deadline_s: float = 10) -> list[dict[str, Any]]:
