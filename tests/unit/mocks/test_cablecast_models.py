@@ -12,6 +12,7 @@ includes/sync.php.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,23 @@ def test_transaction_type_is_an_integer_state_through_the_lifecycle(
     one = cablecast_api.get(f"/vodtransactions/{last}").json()
     assert list(one) == list(MODELS["VodTransactionResource"])
     assert one["vodTransaction"]["vod"] == vod["id"]
+
+
+def test_failed_vod_ends_with_the_error_transaction_type(cablecast_api: httpx.Client) -> None:
+    """vodState enum index: error = 5; VodDto keeps its fields, url null, errorMessage set."""
+    show = cablecast_api.post("/shows", json={"show": {"title": "FAIL_VOD run"}}).json()["show"]
+    vod_id = cablecast_api.post("/vods", json={"vod": {"show": show["id"]}}).json()["vod"]["id"]
+    deadline = time.monotonic() + 10
+    vod = cablecast_api.get(f"/vods/{vod_id}").json()["vod"]
+    while vod["vodState"] not in ("complete", "error"):
+        assert time.monotonic() < deadline, "VOD did not finish"
+        time.sleep(0.05)  # poll interval, not synchronisation: the loop waits on the state
+        vod = cablecast_api.get(f"/vods/{vod_id}").json()["vod"]
+    assert_model(vod, "VodDto")
+    assert (vod["vodState"], vod["transactionType"], vod["url"]) == ("error", 5, None)
+    assert vod["errorMessage"] and vod["isWatchable"] is False
+    transactions = cablecast_api.get("/vodtransactions", params={"vod": vod_id}).json()
+    assert transactions["vodTransactions"][-1]["transactionType"] == 5
 
 
 def test_vod_transaction_by_id_needs_auth_and_404s_when_unknown(cablecast_base: str) -> None:
