@@ -14,10 +14,11 @@ from starlette.convertors import Convertor, register_url_convertor
 from mocks._control import namespace_of
 
 from ._http import PREFIX, ApiError, Credentials, ids_param, includes_param, int_param
-from ._render import envelope, vod_status, vod_transactions
+from ._render import envelope, vod_status, vod_transaction, vod_transactions
 from ._search import run_search
-from ._store import Namespace, Record, Store
+from ._store import Namespace, Record, RecordId, Store
 from ._vod import iso
+from .data import schedule_item_record, show_record, vod_record
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -30,10 +31,18 @@ SIMPLE: dict[str, tuple[str, str]] = {
     "channels": ("channels", "channel"),
     "livestreams": ("liveStreams", "liveStream"),
     "vodconfigurations": ("vodConfigurations", "vodConfiguration"),
-    "qualities": ("qualities", "quality"),
+    "qualities": ("vodTranscodeQualities", "vodTranscodeQuality"),
+    "vodtranscodequalities": ("vodTranscodeQualities", "vodTranscodeQuality"),
     "reels": ("reels", "reel"),
     "webfiles": ("webFiles", "webFile"),
     "thumbnails": ("thumbnails", "thumbnail"),
+}
+
+# list envelope -> the other list its *sResource model carries (LiveStreamsResource,
+# LocationsResource); the mock seeds no live transactions or control module sets
+LIST_COMPANIONS: dict[str, str] = {
+    "liveStreams": "liveTransactions",
+    "locations": "controlModuleSets",
 }
 
 
@@ -69,8 +78,11 @@ async def _json_body(request: Request, key: str) -> dict[str, Any]:
     return inner
 
 
-def _get(space: Namespace, key: str, rec_id: int, what: str) -> Record:
-    record = space.table(key).get(rec_id)
+def _get(space: Namespace, key: str, rec_id: RecordId, what: str) -> Record:
+    table = space.table(key)
+    record = table.get(rec_id)
+    if record is None and isinstance(rec_id, str) and rec_id.isdigit():
+        record = table.get(int(rec_id))
     if record is None:
         raise ApiError(404, f"{what} {rec_id} was not found.")
     return record
@@ -115,11 +127,14 @@ def build_router(store: Store, creds: Credentials) -> APIRouter:
     def space_of(request: Request) -> Namespace:
         return store.get(namespace_of(request))
 
-    def list_response(request: Request, key: str, rows: list[Record], paged: bool) -> JSONResponse:
+    def list_response(
+        request: Request, key: str, rows: list[Record], paged: bool, companion: str | None = None
+    ) -> JSONResponse:
         space = space_of(request)
         wanted = ids_param(request)
         if wanted is not None:
-            rows = [row for row in rows if row["id"] in wanted]
+            as_text = {str(i) for i in wanted}
+            rows = [row for row in rows if str(row["id"]) in as_text]
         meta = None
         if paged:
             rows, meta = _page(request, rows)
@@ -127,6 +142,8 @@ def build_router(store: Store, creds: Credentials) -> APIRouter:
         body = envelope(
             space, key, rows, _base(request), includes_param(request), meta, fields=fields or None
         )
+        if companion is not None:
+            body.setdefault(companion, [])
         return JSONResponse(body)
 
     def one_response(
@@ -145,14 +162,15 @@ def build_router(store: Store, creds: Credentials) -> APIRouter:
     # -- simple read-only collections: two routes for all of them (route matching is linear) --
     async def list_simple(request: Request, segment: str) -> JSONResponse:
         key, _singular = SIMPLE[segment]
-        return list_response(request, key, list(space_of(request).table(key).values()), False)
+        rows = list(space_of(request).table(key).values())
+        return list_response(request, key, rows, False, LIST_COMPANIONS.get(key))
 
-    async def get_simple(request: Request, segment: str, rec_id: int) -> JSONResponse:
+    async def get_simple(request: Request, segment: str, rec_id: str) -> JSONResponse:
         key, singular = SIMPLE[segment]
         return one_response(request, key, singular, _get(space_of(request), key, rec_id, key))
 
     router.add_api_route("/{segment:cablecast_simple}", list_simple, methods=["GET"])
-    router.add_api_route("/{segment:cablecast_simple}/{rec_id:int}", get_simple, methods=["GET"])
+    router.add_api_route("/{segment:cablecast_simple}/{rec_id}", get_simple, methods=["GET"])
 
     @router.get("/showfields")
     async def show_fields(request: Request) -> JSONResponse:
@@ -218,27 +236,7 @@ def build_router(store: Store, creds: Credentials) -> APIRouter:
         space = space_of(request)
         fields = show_fields_from(space, await _json_body(request, "show"), partial=False)
         show_id = space.next_id("shows")
-        now = iso(time.time())
-        show: Record = {
-            "id": show_id,
-            "location": 1,
-            "title": "",
-            "cgTitle": fields["title"],
-            "category": None,
-            "producer": None,
-            "project": None,
-            "comments": "",
-            "eventDate": now,
-            "lastModified": now,
-            "reels": [],
-            "vods": [],
-            "webFiles": [],
-            "thumbnails": [],
-            "customFields": [],
-            "cgExempt": False,
-            "vodEnabled": True,
-            **{f"custom{n}": "" for n in range(1, 9)},
-        }
+        show = show_record(show_id, "", iso(time.time()))
         show.update({k: v for k, v in fields.items() if v is not None})
         space.table("shows")[show_id] = show
         return one_response(request, "shows", "show", show)
@@ -249,7 +247,7 @@ def build_router(store: Store, creds: Credentials) -> APIRouter:
         space = space_of(request)
         show = _get(space, "shows", show_id, "Show")
         show.update(show_fields_from(space, await _json_body(request, "show"), partial=True))
-        show["lastModified"] = iso(time.time())
+        show["lastModified"] = show["modified"] = iso(time.time())
         return one_response(request, "shows", "show", show)
 
     @router.delete("/shows/{show_id:int}")
@@ -286,33 +284,20 @@ def build_router(store: Store, creds: Credentials) -> APIRouter:
         body = await _json_body(request, "vod")
         show_id = _ref(space, "shows", body.get("show"), "show")
         assert show_id is not None
-        quality = _ref(space, "qualities", body.get("quality", 2), "quality")
+        quality = _ref(space, "vodTranscodeQualities", body.get("quality", 2), "quality")
+        assert quality is not None
+        provider = space.table("vodTranscodeQualities")[quality]["vodProvider"]
         config = _ref(
-            space, "vodConfigurations", body.get("vodConfiguration", quality), "vodConfiguration"
+            space, "vodConfigurations", body.get("vodConfiguration", provider), "vodConfiguration"
         )
+        assert config is not None
         show = space.table("shows")[show_id]
         vod_id = space.next_id("vods")
         file_name = _text(body.get("fileName"), "fileName", False) or f"{show_id}-vod-{vod_id}"
         length = sum(
             space.table("reels")[r]["length"] for r in show["reels"] if r in space.table("reels")
         )
-        vod: Record = {
-            "id": vod_id,
-            "show": show_id,
-            "quality": quality,
-            "vodConfiguration": config,
-            "fileName": file_name,
-            "length": length,
-            "url": f"/vod/{file_name}/vod.m3u8",
-            "localUrl": f"/vod/{file_name}/vod.mp4",
-            "embedCode": (
-                f'<iframe src="/CablecastPublicSite/show/{show_id}?embed=true'
-                f'&vod={vod_id}" width="640" height="360" frameborder="0"'
-                " allowfullscreen></iframe>"
-            ),
-            "webVtt": None,
-            "chapters": [],
-        }
+        vod = vod_record(vod_id, show_id, quality, config, file_name, length)
         space.table("vods")[vod_id] = vod
         show["vods"].append(vod_id)
         show["lastModified"] = iso(time.time())
@@ -342,6 +327,14 @@ def build_router(store: Store, creds: Credentials) -> APIRouter:
             vods = list(space.table("vods").values())
         rows = [t for v in vods for t in vod_transactions(space, v)]
         return JSONResponse({"vodTransactions": rows})
+
+    @router.get("/vodtransactions/{transaction_id:int}")
+    async def get_vod_transaction(request: Request, transaction_id: int) -> JSONResponse:
+        creds.check(request)
+        transaction = vod_transaction(space_of(request), transaction_id)
+        if transaction is None:
+            raise ApiError(404, f"VodTransaction {transaction_id} was not found.")
+        return JSONResponse({"vodTransaction": transaction})
 
     # -- chapters --------------------------------------------------------------------------------
     @router.get("/chapters")
@@ -450,19 +443,20 @@ def build_router(store: Store, creds: Credentials) -> APIRouter:
         body = await _json_body(request, "scheduleItem")
         channel = _ref(space, "channels", body.get("channel"), "channel")
         show = _ref(space, "shows", body.get("show"), "show")
+        assert channel is not None and show is not None
         run = _text(body.get("runDateTime"), "runDateTime", True)
         when = _parse_day(run, "runDateTime")
         assert when is not None
         item_id = space.next_id("scheduleItems")
-        item: Record = {
-            "id": item_id,
-            "channel": channel,
-            "show": show,
-            "runDateTime": when.strftime("%Y-%m-%dT%H:%M:%S"),
-            "runBump": body.get("runBump", 0) if isinstance(body.get("runBump", 0), int) else 0,
-            "cgExempt": bool(body.get("cgExempt", False)),
-            "deleted": False,
-        }
+        run_bump = body.get("runBump", 0)
+        item = schedule_item_record(
+            item_id,
+            channel,
+            show,
+            when.strftime("%Y-%m-%dT%H:%M:%S"),
+            bool(body.get("cgExempt", False)),
+            run_bump if isinstance(run_bump, int) and not isinstance(run_bump, bool) else 0,
+        )
         space.table("scheduleItems")[item_id] = item
         return one_response(request, "scheduleItems", "scheduleItem", item)
 

@@ -11,6 +11,7 @@ from ._vod import VodRun
 from .data import Dataset
 
 Record = dict[str, Any]
+RecordId = int | str  # ThumbnailDto ids are strings, every other id an integer
 
 
 @dataclass(frozen=True)
@@ -61,17 +62,16 @@ class Namespace:
     """One namespace's collections (key -> id -> record), id counters, VOD runs, settings."""
 
     settings: Settings
-    tables: dict[str, dict[int, Record]]
+    tables: dict[str, dict[RecordId, Record]]
     vod_runs: dict[int, VodRun] = field(default_factory=dict)
 
-    def table(self, key: str) -> dict[int, Record]:
+    def table(self, key: str) -> dict[RecordId, Record]:
         """Collection `key` (e.g. "shows") as an id-ordered dict."""
         return self.tables.setdefault(key, {})
 
     def next_id(self, key: str) -> int:
         """A fresh id for collection `key`."""
-        table = self.table(key)
-        return max(table, default=0) + 1
+        return max((i for i in self.table(key) if isinstance(i, int)), default=0) + 1
 
     def start_vod(self, vod_id: int, fail: bool) -> VodRun:
         """Plan the transcode of a new VOD with the namespace's current settings."""

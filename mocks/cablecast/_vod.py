@@ -10,12 +10,31 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+# VodDto.vodState's enum, in the export's order; transactionType (an integer, "the state the VOD
+# is now in") is taken to be the index of the state in this enum.
+VOD_STATES: tuple[str, ...] = (
+    "unknown",
+    "queued",
+    "processing",
+    "partial",
+    "complete",
+    "error",
+    "permanentFailure",
+    "disabled",
+    "waiting",
+)
+
 ERROR_MESSAGE = "Transcode failed: encoder exited with status 1 (forced by the Cablecast mock)"
 
 
 def iso(ts: float) -> str:
     """Unix time -> Cablecast-style ISO timestamp (seconds precision, UTC, no zone)."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def transaction_type(state: str) -> int:
+    """The integer transactionType for a vodState name."""
+    return VOD_STATES.index(state)
 
 
 @dataclass(frozen=True)

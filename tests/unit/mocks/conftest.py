@@ -158,3 +158,21 @@ def mock_server_session() -> Iterator[Callable[..., str]]:
 def namespace() -> str:
     """A unique harness namespace for this test (send it as the X-Harness-Namespace header)."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="module")
+def cablecast_base(mock_server_module: Callable[..., str]) -> str:
+    """A Cablecast mock with a fast VOD lifecycle: 0.1 s steps, 3 processing steps."""
+    return mock_server_module("cablecast", "--step-seconds", "0.1", "--processing-steps", "3")
+
+
+@pytest.fixture
+def cablecast_api(cablecast_base: str, namespace: str) -> Iterator[httpx.Client]:
+    """An authenticated client of `cablecast_base`'s API in the test's own namespace."""
+    with httpx.Client(
+        base_url=cablecast_base + "/cablecastapi/v1",
+        headers={"X-Harness-Namespace": namespace},
+        auth=("admin", "admin"),
+        timeout=10,
+    ) as client:
+        yield client

@@ -34,7 +34,7 @@ def test_collections_use_plural_envelopes(api: httpx.Client) -> None:
         ("/locations", "locations"),
         ("/livestreams", "liveStreams"),
         ("/vodconfigurations", "vodConfigurations"),
-        ("/qualities", "qualities"),
+        ("/qualities", "vodTranscodeQualities"),
     ]:
         body = api.get(path).json()
         assert isinstance(body[key], list) and body[key], path
