@@ -447,7 +447,7 @@ class Stack:
         current: dict[str, str] = {}  # one Docker lookup per service, not per proxy
         for proxy in self.toxiproxy.proxies().values():
             service = proxy.name.split("--", 1)[0]
-            if service in self.topology.services or service in self.topology.under_test:
+            if service in self.topology.services:  # a service under test never moves
                 if service not in current:
                     current[service] = str(self.direct_address(service))
                 if proxy.upstream != current[service]:
