@@ -1,0 +1,73 @@
+"""`harness init`: what it writes, idempotence, never overwriting a changed file without force."""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from harness import _scaffold, config
+from harness.errors import ConfigError
+from tests.unit.test_workflow import _check_schema
+
+EXPECTED = {
+    "harness.toml",
+    "harness.compose.yaml",
+    "tests/integration/test_harness_redis.py",
+    "tests/integration/test_harness_chromadb.py",
+    "Makefile",
+    ".github/workflows/integration.yml",
+}
+
+
+def actions(root: Path, **options: object) -> dict[str, str]:
+    return {
+        str(item.path.relative_to(root)): item.action
+        for item in _scaffold.init(root, **options)  # type: ignore[arg-type]
+    }
+
+
+def test_an_empty_repository_gets_every_file_and_a_loadable_config(tmp_path: Path) -> None:
+    assert actions(tmp_path, backends=["redis", "chromadb"]) == dict.fromkeys(EXPECTED, "wrote")
+    project = config.load_from(tmp_path / "harness.toml")
+    assert project.backends == ["redis", "chromadb"]
+    assert project.compose_paths == [(tmp_path / "harness.compose.yaml").resolve()]
+    for test in tmp_path.glob("tests/integration/test_harness_*.py"):
+        ast.parse(test.read_text())  # valid Python
+    assert _check_schema(tmp_path / ".github/workflows/integration.yml").returncode == 0
+
+
+def test_it_is_idempotent_and_keeps_changed_files_unless_forced(tmp_path: Path) -> None:
+    actions(tmp_path, backends=["redis", "chromadb"])
+    assert set(actions(tmp_path, backends=["redis", "chromadb"]).values()) == {"unchanged"}
+    changed = tmp_path / "tests/integration/test_harness_redis.py"
+    changed.write_text("# mine\n")
+    assert (
+        actions(tmp_path, backends=["redis"])["tests/integration/test_harness_redis.py"] == "kept"
+    )
+    assert changed.read_text() == "# mine\n"
+    forced = actions(tmp_path, backends=["redis"], force=True)
+    assert forced[redis_test] == "overwrote"
+    assert "redis_client" in changed.read_text()
+
+
+def test_an_existing_pyproject_gets_the_section_and_a_makefile_gets_printed(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "vod-archive"\n')
+    (tmp_path / "Makefile").write_text("build:\n\ttrue\n")
+    done = actions(tmp_path, backends=["cablecast"])
+    assert done["pyproject.toml"] == "appended" and done["Makefile"] == "print"
+    assert (tmp_path / "Makefile").read_text() == "build:\n\ttrue\n"  # left alone
+    document = tomllib.loads((tmp_path / "pyproject.toml").read_text())
+    assert document["project"]["name"] == "vod-archive"
+    assert document["tool"]["mediastack-harness"]["backends"] == ["cablecast"]
+    assert actions(tmp_path, backends=["cablecast"])["pyproject.toml"] == "unchanged"
+
+
+def test_an_unknown_backend_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown backend 'mongo'; known: redis, chromadb"):
+        _scaffold.init(tmp_path, ["redis", "mongo"])
+    assert list(tmp_path.iterdir()) == []
