@@ -42,11 +42,10 @@ def test_an_empty_repository_gets_every_file_and_a_loadable_config(tmp_path: Pat
 def test_it_is_idempotent_and_keeps_changed_files_unless_forced(tmp_path: Path) -> None:
     actions(tmp_path, backends=["redis", "chromadb"])
     assert set(actions(tmp_path, backends=["redis", "chromadb"]).values()) == {"unchanged"}
-    changed = tmp_path / "tests/integration/test_harness_redis.py"
+    redis_test = "tests/integration/test_harness_redis.py"
+    changed = tmp_path / redis_test
     changed.write_text("# mine\n")
-    assert (
-        actions(tmp_path, backends=["redis"])["tests/integration/test_harness_redis.py"] == "kept"
-    )
+    assert actions(tmp_path, backends=["redis"])[redis_test] == "kept"
     assert changed.read_text() == "# mine\n"
     forced = actions(tmp_path, backends=["redis"], force=True)
     assert forced[redis_test] == "overwrote"
