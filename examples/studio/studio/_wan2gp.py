@@ -1,9 +1,12 @@
-"""Wan2GP clips through gradio_client, calling Wan2GP's own event functions in order.
+"""Wan2GP clips through gradio_client, calling the Generate button's chain step by step.
 
-Each attempt uses a fresh Client (a fresh Gradio session, so its queue holds only this clip):
-validate_wizard_prompt -> save_inputs -> process_prompt_and_add_tasks -> prepare_generate_media
--> activate_status -> process_tasks (streams until the clip is written) -> finalize_generation,
-whose gallery names the MP4 that gradio_client has downloaded.
+Each attempt uses a fresh Client (a fresh Gradio session, so its queue holds only this clip).
+The endpoint names are Wan2GP's (8681e9f7): the Generate chain is validate_wizard_prompt_16 ->
+save_inputs_16 -> process_prompt_and_add_tasks_1 -> prepare_generate_media -> activate_status
+-> process_tasks (streams until the clip is written) -> finalize_generation, whose gallery names
+the MP4 that gradio_client has downloaded. The form endpoints take every form field (129 for
+save_inputs), so the arguments are built from `view_api`: the form's defaults, overridden by
+parameter name.
 """
 
 from __future__ import annotations
@@ -23,6 +26,18 @@ from ._errors import PipelineError
 from ._retry import call
 
 MODEL = "t2v_1.3B"
+VALIDATE = "/validate_wizard_prompt_16"
+SAVE_INPUTS = "/save_inputs_16"
+GENERATE = "/process_prompt_and_add_tasks_1"
+
+
+def endpoint_args(client: Client, api_name: str, **values: Any) -> list[Any]:
+    """Positional arguments for `api_name`: each parameter's default unless given by name."""
+    endpoint = client.view_api(return_format="dict", print_info=False)["named_endpoints"][api_name]
+    return [
+        values.get(param["parameter_name"], param["parameter_default"])
+        for param in endpoint["parameters"]
+    ]
 
 
 @dataclass(frozen=True)
@@ -48,19 +63,18 @@ def generate_clip(
         httpx_kwargs={"timeout": timeout},
     )
     try:
-        client.predict("off", "", request.prompt, "", api_name="/validate_wizard_prompt")
+        form = {
+            "prompt": request.prompt,
+            "resolution": request.resolution,
+            "video_length": request.frames,
+            "seed": request.seed,
+            "num_inference_steps": request.steps,
+        }
+        client.predict(*endpoint_args(client, VALIDATE, **form), api_name=VALIDATE)
         client.predict(
-            request.prompt,
-            "",
-            request.resolution,
-            request.frames,
-            request.seed,
-            request.steps,
-            5.0,
-            5.0,
-            api_name="/save_inputs",
+            *endpoint_args(client, SAVE_INPUTS, target="state", **form), api_name=SAVE_INPUTS
         )
-        client.predict(0, MODEL, api_name="/process_prompt_and_add_tasks")
+        client.predict(0, MODEL, api_name=GENERATE)
         client.predict(api_name="/prepare_generate_media")
         client.predict(api_name="/activate_status")
         client.submit(api_name="/process_tasks").result(timeout=timeout)

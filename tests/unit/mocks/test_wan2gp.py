@@ -15,21 +15,27 @@ from gradio_client.exceptions import AppError
 
 from mocks.wan2gp._video import frame_pixels
 
-CHAIN = [
-    "/validate_wizard_prompt",
-    "/save_inputs",
-    "/process_prompt_and_add_tasks",
-    "/prepare_generate_media",
-    "/activate_status",
-    "/process_tasks",
-    "/finalize_generation",
-    "/refresh_status_async",
-    "/refresh_gallery",
-    "/abort_generation",
-    "/clear_queue_action",
-    "/init_generate",
-    "/update_status",
-]
+# Real source: deepbeepmeep/Wan2GP, commit 8681e9f777f9f847f74a0bdefd13d5b9a6efe12d.
+REAL = "deepbeepmeep/Wan2GP@8681e9f7"
+RESTART = (
+    "Webform can not be used as the App has been restarted since the form was displayed. "
+    "Please refresh the page"
+)
+
+
+VALIDATE = "/validate_wizard_prompt_16"
+SAVE_INPUTS = "/save_inputs_16"
+GENERATE = "/process_prompt_and_add_tasks_1"
+
+
+def _endpoints(client: Client) -> dict[str, Any]:
+    return client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+
+
+def endpoint_args(client: Client, api_name: str, **values: Any) -> list[Any]:
+    """Every parameter of `api_name` by position: the form default unless named in `values`."""
+    params = _endpoints(client)[api_name]["parameters"]
+    return [values.get(p["parameter_name"], p["parameter_default"]) for p in params]
 
 
 @pytest.fixture(scope="module")
@@ -54,16 +60,26 @@ def _enqueue(
     seed: int = 7,
     resolution: str = "832x480",
 ) -> str:
-    """validate -> save_inputs -> process_prompt_and_add_tasks; returns the queue HTML."""
-    assert client.predict("off", "", prompt, "", api_name="/validate_wizard_prompt") == prompt
-    client.predict(prompt, "", resolution, frames, seed, steps, 5.0, 5.0, api_name="/save_inputs")
-    queue = client.predict(0, "t2v_1.3B", api_name="/process_prompt_and_add_tasks")
+    """The Generate chain up to the queue: validate_wizard_prompt_16 -> save_inputs_16 ->
+    process_prompt_and_add_tasks_1 (wgp.py 12980-12990); returns the queue HTML."""
+    form = {
+        "prompt": prompt,
+        "resolution": resolution,
+        "video_length": frames,
+        "seed": seed,
+        "num_inference_steps": steps,
+    }
+    assert client.predict(*endpoint_args(client, VALIDATE, **form), api_name=VALIDATE) == prompt
+    client.predict(
+        *endpoint_args(client, SAVE_INPUTS, target="state", **form), api_name=SAVE_INPUTS
+    )
+    queue = client.predict(0, "t2v_1.3B", api_name=GENERATE)
     client.predict(api_name="/prepare_generate_media")
     return str(queue["value"] if isinstance(queue, dict) else queue)
 
 
 def _gallery_files(client: Client) -> list[str]:
-    gallery = client.predict(api_name="/refresh_gallery")[0]
+    gallery = client.predict(api_name="/refresh_gallery")[1]
     return [item["video"] for item in gallery["value"]]
 
 
@@ -75,17 +91,6 @@ def _wait_for(condition: Callable[[], Any], timeout: float = 20) -> Any:
             return value
         time.sleep(0.01)  # poll interval while waiting on a condition (with deadline)
     raise AssertionError("condition not met before the deadline")
-
-
-def test_view_api_exposes_wan2gp_function_names(client: Client) -> None:
-    info = client.view_api(return_format="dict", print_info=False)
-    names = set(info["named_endpoints"])
-    assert set(CHAIN) <= names
-    params = [p["parameter_name"] for p in info["named_endpoints"]["/save_inputs"]["parameters"]]
-    assert params[:4] == ["prompt", "negative_prompt", "resolution", "video_length"]
-    assert "state" not in params and "target" not in params  # gr.State inputs are hidden
-    tasks = info["named_endpoints"]["/process_prompt_and_add_tasks"]["parameters"]
-    assert [p["parameter_name"] for p in tasks] == ["current_gallery_tab", "model_choice"]
 
 
 def test_generation_chain_produces_a_real_mp4(client: Client, base: str, namespace: str) -> None:
@@ -123,7 +128,7 @@ def test_each_prompt_line_is_a_task_and_queue_empties(client: Client) -> None:
     client.submit(api_name="/process_tasks").result(timeout=60)
     files = _gallery_files(client)
     assert len(files) == 2 and "first_clip" in files[0] and "second_clip" in files[1]
-    assert "Queue is empty" in client.predict(api_name="/refresh_gallery")[3]
+    assert "Queue is empty" in client.predict(api_name="/refresh_gallery")[7]
 
 
 def test_abort_stops_the_running_generation(client: Client) -> None:
@@ -135,7 +140,7 @@ def test_abort_stops_the_running_generation(client: Client) -> None:
     job.result(timeout=30)
     assert len(job.outputs()) < 100
     assert _gallery_files(client) == []
-    assert "Queue is empty" in client.predict(api_name="/refresh_gallery")[3]
+    assert "Queue is empty" in client.predict(api_name="/refresh_gallery")[7]
 
 
 def test_clear_queue_drops_pending_tasks(client: Client) -> None:
@@ -160,9 +165,6 @@ def test_sessions_are_isolated(base: str, namespace: str, client: Client) -> Non
 
 
 def test_errors_surface_as_app_errors(client: Client) -> None:
-    with pytest.raises(AppError, match="restarted"):
-        client.predict("off", "", "no inputs saved", "", api_name="/validate_wizard_prompt")
-        client.predict(0, "t2v_1.3B", api_name="/process_prompt_and_add_tasks")
     with pytest.raises(AppError, match="not in the list of choices"):
         _enqueue(client, "bad size", resolution="huge")
     _enqueue(client, "this will FAIL_GEN now", steps=2)
@@ -176,7 +178,7 @@ def test_reset_empties_the_namespace_sessions(base: str, namespace: str, client:
     assert _enqueue(client, "a\nb", steps=1).count("data-task-id") == 2
     resp = httpx.post(f"{base}/__harness/reset", headers={"X-Harness-Namespace": namespace})
     assert resp.status_code == 200
-    assert "Queue is empty" in client.predict(api_name="/refresh_gallery")[3]
+    assert "Queue is empty" in client.predict(api_name="/refresh_gallery")[7]
 
 
 def test_root_is_the_gradio_page_and_api_health_is_absent(base: str) -> None:
@@ -214,3 +216,146 @@ def test_namespace_settings_change_the_fail_token(
         f"{base}/__harness/wan2gp/settings", headers={"X-Harness-Namespace": namespace + "-x"}
     ).json()
     assert other["failToken"] == "FAIL_GEN"
+
+
+# --- Conformance with the real app's API (REAL: wgp.py and shared/gradio/*, read statically;
+# gradio 5.29 names a taken endpoint name `name_N` in registration order). ---
+
+
+def test_fresh_session_add_to_queue_raises_the_restart_error(client: Client) -> None:
+    # wgp.py 451-468 process_prompt_and_add_tasks: `ret()` is called without `return`, so an
+    # unsaved form reaches `get_model_settings(...) is None` and raises this gr.Error.
+    for api_name in ("/process_prompt_and_add_tasks", GENERATE):
+        with pytest.raises(AppError) as caught:
+            client.predict(0, "t2v_1.3B", api_name=api_name)
+        assert str(caught.value) == RESTART
+
+
+def test_add_to_queue_chain_is_registered_before_generate(client: Client) -> None:
+    # wgp.py 12962-12978: add_to_queue_trigger.change -> validate_wizard_prompt_15 ->
+    # save_inputs_15 -> process_prompt_and_add_tasks -> update_status; 12980-13011: the
+    # generate chain gets _16/_16/_1.
+    names = list(_endpoints(client))
+    queue_chain = ["/validate_wizard_prompt_15", "/save_inputs_15", "/process_prompt_and_add_tasks"]
+    generate_chain = [VALIDATE, SAVE_INPUTS, GENERATE, "/prepare_generate_media"]
+    generate_chain += ["/activate_status", "/process_tasks", "/finalize_generation"]
+    positions = [names.index(name) for name in [*queue_chain, "/update_status", *generate_chain]]
+    assert positions == sorted(positions)
+    form = {"prompt": "queued only", "video_length": 5, "num_inference_steps": 1}
+    client.predict(
+        *endpoint_args(client, "/validate_wizard_prompt_15", **form),
+        api_name="/validate_wizard_prompt_15",
+    )
+    client.predict(
+        *endpoint_args(client, "/save_inputs_15", target="state", **form),
+        api_name="/save_inputs_15",
+    )
+    queue = client.predict(0, "t2v_1.3B", api_name="/process_prompt_and_add_tasks")
+    assert "queued only" in str(queue)
+    assert client.predict(api_name="/update_status") == ()  # no outputs
+
+
+def test_unsuffixed_form_endpoints_are_set_settings_as_default(client: Client) -> None:
+    # wgp.py 12690: save_settings_btn.click(validate_wizard_prompt).then(save_inputs,
+    # [target_settings] + gen_inputs) is the first registration of both functions.
+    endpoints = _endpoints(client)
+    target = endpoints["/save_inputs"]["parameters"][0]
+    assert target["parameter_default"] == "settings"
+    assert endpoints["/save_inputs_1"]["parameters"][0]["parameter_default"] == "state"
+    client.predict(
+        *endpoint_args(client, "/validate_wizard_prompt", prompt="p"),
+        api_name="/validate_wizard_prompt",
+    )
+    client.predict(*endpoint_args(client, "/save_inputs", prompt="p"), api_name="/save_inputs")
+    with pytest.raises(AppError, match="restarted"):  # defaults saved, the session form not
+        client.predict(0, "t2v_1.3B", api_name="/process_prompt_and_add_tasks")
+
+
+def test_save_inputs_signature(client: Client) -> None:
+    # wgp.py 10141 save_inputs(target, image_mask_guide, ..., mode, state, plugin_data) and
+    # 12686 `[target_state] + gen_inputs`: state, plugin_data and self_refiner_plan are States.
+    params = _endpoints(client)[SAVE_INPUTS]["parameters"]
+    assert len(params) == 129
+    names = [p["parameter_name"] for p in params]
+    assert names[:6] == [
+        "target",
+        "image_mask_guide",
+        "lset_name",
+        "client_id",
+        "image_mode",
+        "prompt",
+    ]
+    assert names[-3:] == ["output_filename", "config", "mode"]
+    assert "self_refiner_plan" not in names and "state" not in names
+    assert params[0]["component"] == "Textbox"  # target_state = gr.Text(value="state")
+    kinds = {p["parameter_name"]: p["component"] for p in params}
+    assert kinds["image_mask_guide"] == "Imageeditor" and kinds["image_start"] == "Gallery"
+    assert kinds["video_length"] == "Slider" and kinds["resolution"] == "Dropdown"
+    labels = {p["parameter_name"]: p["label"] for p in params}
+    assert labels["video_length"] == "Number of frames"
+    assert labels["seed"] == "Seed (-1 for random)"
+
+
+def test_validate_init_and_result_signatures(client: Client) -> None:
+    endpoints = _endpoints(client)
+    # wgp.py 9266 validate_wizard_prompt(state, wizard_prompt_activated, wizard_variables_names,
+    # prompt, wizard_prompt, *args) with 10 prompt_vars: 14 visible inputs, returns prompt.
+    validate = endpoints[VALIDATE]
+    assert len(validate["parameters"]) == 14 and len(validate["returns"]) == 1
+    assert [p["parameter_name"] for p in validate["parameters"][:4]] == [
+        "wizard_prompt_activated",
+        "wizard_variables_names",
+        "prompt",
+        "wizard_prompt",
+    ]
+    # wgp.py 9444 init_generate(state, input_file_list, last_choice, audio_files_paths,
+    # audio_file_selected), 12961.
+    init = endpoints["/init_generate"]
+    assert [p["parameter_name"] for p in init["parameters"]] == [
+        "input_file_list",
+        "last_choice",
+        "audio_files_paths",
+        "audio_file_selected",
+    ]
+    # wgp.py 13000 finalize_generation outputs: Tabs, Buttons, Column are not API values.
+    final = [r["component"] for r in endpoints["/finalize_generation"]["returns"]]
+    assert final == ["Number", "Gallery", "Textbox", "Number", "Textbox", "Html"]
+    # wgp.py 12644 refresh_gallery outputs: current_gallery_tab first, queue_html last.
+    gallery = [r["component"] for r in endpoints["/refresh_gallery"]["returns"]]
+    assert gallery == [
+        "Number",
+        "Gallery",
+        "Number",
+        "Textbox",
+        "Number",
+        "Textbox",
+        "Html",
+        "Html",
+    ]
+    # wgp.py 451 process_prompt_and_add_tasks(state, current_gallery_tab, model_choice).
+    for api_name in ("/process_prompt_and_add_tasks", GENERATE):
+        assert [p["parameter_name"] for p in endpoints[api_name]["parameters"]] == [
+            "current_gallery_tab",
+            "model_choice",
+        ]
+
+
+def test_gallery_lambdas_and_model_switch(client: Client) -> None:
+    # shared/gradio/gallery.py 478-490 AdvancedMediaGallery._wire_events: btn_left/btn_right
+    # lambdas (st, gallery) -> [gallery, state], the first lambdas wgp.py registers.
+    endpoints = _endpoints(client)
+    for api_name in ("/lambda", "/lambda_1", "/lambda_2"):
+        lam = endpoints[api_name]
+        assert [p["parameter_name"] for p in lam["parameters"]] == ["gallery"]
+        assert [r["component"] for r in lam["returns"]] == ["Gallery"]
+    labels = [endpoints[n]["parameters"][0]["label"] for n in ("/lambda", "/lambda_2")]
+    assert labels[0].startswith("Images as starting points")
+    # wgp.py 10105 change_model_from_target(state, model_type), 12861: outputs
+    # [model_description, header].
+    switch = endpoints["/change_model_from_target"]
+    assert [p["parameter_name"] for p in switch["parameters"]] == ["model_type"]
+    assert [r["component"] for r in switch["returns"]] == ["Html", "Markdown"]
+    _description, header = client.predict("t2v", api_name="/change_model_from_target")
+    assert "t2v" in header
+    with pytest.raises(AppError, match="restarted"):  # model_choice no longer the state's
+        client.predict(0, "t2v_1.3B", api_name="/process_prompt_and_add_tasks")
