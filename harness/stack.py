@@ -14,7 +14,7 @@ from docker.models.containers import Container
 
 from harness import _docker, _labels, _paths, images, reaper, topology
 from harness._compose import Compose
-from harness._toxiproxy import ToxiproxyClient
+from harness._toxiproxy import ProxyExists, ToxiproxyClient
 from harness.errors import HarnessError, HealthTimeout
 
 Progress = Callable[[str, str], None]  # (service, state)
@@ -284,21 +284,23 @@ class Stack:
     def ensure_proxies(
         self, services: Sequence[str], namespace: str | None = None
     ) -> dict[str, Address]:
-        """Create (or keep) one proxy per service in `namespace`; returns their addresses."""
+        """Create (or keep) one proxy per service in `namespace`; returns their addresses.
+
+        Safe from any number of threads and processes at once: a proxy is created with
+        `POST /proxies`, and one that another caller created first is kept. (`/populate` would
+        replace it, since `127.0.0.1:0` differs from its bound port, closing the listener the
+        first caller was handed: the refused connections of issue 14.)
+        """
         existing = self.toxiproxy.proxies()
-        missing = [
-            {
-                "name": self.proxy_name(service, namespace),
-                "listen": "127.0.0.1:0",
-                "upstream": str(self.direct_address(service)),
-                "enabled": True,
-            }
-            for service in services
-            if self.proxy_name(service, namespace) not in existing
-        ]
-        if missing:
-            for proxy in self.toxiproxy.populate(missing):
-                existing[proxy.name] = proxy
+        for service in services:
+            name = self.proxy_name(service, namespace)
+            if name not in existing:
+                try:
+                    existing[name] = self.toxiproxy.create(
+                        name, "127.0.0.1:0", str(self.direct_address(service))
+                    )
+                except ProxyExists:
+                    existing[name] = self.toxiproxy.get(name)
         return {
             service: Address("127.0.0.1", existing[self.proxy_name(service, namespace)].port)
             for service in services
