@@ -29,7 +29,7 @@ import httpx
 import pytest
 from filelock import FileLock
 
-from harness import _labels, reaper, topology
+from harness import _labels, _reached, reaper, topology
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults
 from harness.reports.instrument import httpx_hooks, observe_chroma, observe_redis
@@ -158,7 +158,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 # -- the shared stack ------------------------------------------------------------------------
-_ACTIVE: dict[str, Stack] = {}
+_ACTIVE: dict[str, Any] = {}  # this process's stack and backends
 
 
 def _attached_project(value: str) -> str:
@@ -225,18 +225,25 @@ class WorkerBackends:
     def __init__(self, stack: Stack, namespace: str) -> None:
         self.stack, self.namespace = stack, namespace
         self._addresses: dict[str, Address] = {}
+        self.reached: dict[str, set[str]] = {}  # test node id -> services it asked for
 
     def address(self, service: str) -> Address:
         """This worker's client-facing address of `service` (faults here touch no other worker)."""
+        self.reached.setdefault(_reached.current_test(), set()).add(service)
         if service not in self._addresses:
             self._addresses.update(self.stack.ensure_proxies([service], self.namespace))
         return self._addresses[service]
+
+    def handed_out(self) -> list[str]:
+        """Every service this worker has a proxy address of."""
+        return sorted(self._addresses)
 
 
 @pytest.fixture(scope="session")
 def backends(stack: Stack, harness_namespace: str) -> Iterator[WorkerBackends]:
     """`backends.address("redis")`: this worker's proxy address for a backend."""
     worker = WorkerBackends(stack, harness_namespace)
+    _ACTIVE["backends"] = worker
     yield worker
     for service in worker._addresses:  # leave nothing behind on a long-lived (attached) stack
         with contextlib.suppress(HarnessError):
@@ -420,7 +427,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     used = getattr(item, "fixturenames", ())
     if report.failed and "stack" in used and "stack" in _ACTIVE:
         shared = _ACTIVE["stack"]
-        services = sorted({FIXTURE_SERVICES[f] for f in used if f in FIXTURE_SERVICES})
+        services = _reached.services(item, FIXTURE_SERVICES, _ACTIVE.get("backends"))
         for service in services or shared.running_services():
             report.sections.append((f"harness logs: {service}", shared.logs(service)))
     return report
