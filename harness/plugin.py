@@ -29,7 +29,7 @@ import httpx
 import pytest
 from filelock import FileLock
 
-from harness import _labels, _reached, reaper, topology
+from harness import _events, _labels, _reached, reaper, topology
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults
 from harness.reports.instrument import httpx_hooks, observe_chroma, observe_redis
@@ -414,9 +414,13 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         fcntl.flock(turnstile, fcntl.LOCK_EX)  # a waiting exclusive test blocks new shared ones
         fcntl.flock(stack_lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         fcntl.flock(turnstile, fcntl.LOCK_UN)
+        if exclusive:
+            _events.emit("exclusive entered", test=item.nodeid)
         try:
             return (yield)
         finally:
+            if exclusive:
+                _events.emit("exclusive left", test=item.nodeid)
             fcntl.flock(stack_lock, fcntl.LOCK_UN)
 
 

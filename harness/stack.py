@@ -12,7 +12,7 @@ from pathlib import Path
 
 from docker.models.containers import Container
 
-from harness import _docker, _labels, _paths, images, reaper, topology
+from harness import _docker, _events, _labels, _paths, images, reaper, topology
 from harness._compose import Compose
 from harness._toxiproxy import ProxyExists, ToxiproxyClient
 from harness.errors import HarnessError, HealthTimeout
@@ -151,8 +151,10 @@ class Stack:
             states = self._health_states()
             for name in sorted(pending):
                 state = states.get(name, "missing")
-                if progress and reported.get(name) != state:
-                    progress(name, state)
+                if reported.get(name) != state:
+                    _events.emit("health", service=name, state=state)
+                    if progress:
+                        progress(name, state)
                 if state == "healthy":
                     pending.discard(name)
                 elif state in ("exited", "dead"):
@@ -299,6 +301,7 @@ class Stack:
                     existing[name] = self.toxiproxy.create(
                         name, "127.0.0.1:0", str(self.direct_address(service))
                     )
+                    _events.emit("proxy created", proxy=name, listen=existing[name].listen)
                 except ProxyExists:
                     existing[name] = self.toxiproxy.get(name)
         return {
@@ -316,6 +319,7 @@ class Stack:
                     current[service] = str(self.direct_address(service))
                 if proxy.upstream != current[service]:
                     self.toxiproxy.update(proxy.name, upstream=current[service])
+                    _events.emit("proxy re-pointed", proxy=proxy.name, upstream=current[service])
 
     def logs(self, service: str, tail: int = 50) -> str:
         """The service's last `tail` log lines."""
