@@ -173,7 +173,7 @@ def test_write_all_writes_every_file_and_the_step_summary(
 
 
 def test_one_writer_failing_leaves_the_others(report, tmp_path: Path, monkeypatch) -> None:
-    def broken(_: dict[str, Any]) -> str:
+    def broken(_: dict[str, Any], logs: Any = None) -> str:
         raise RuntimeError("no fonts")
 
     monkeypatch.setattr(html, "render", broken)
