@@ -6,7 +6,18 @@ import re
 from typing import Any
 
 _ERROR_LINE = re.compile(r"^E\s+(?P<text>\S.*)$", re.M)
-_SKIP = {"layer", "fault", "proxy", "service", "direction", "toxicity", "kind", "time", "worker"}
+_SKIP = {
+    "layer",
+    "fault",
+    "proxy",
+    "service",
+    "direction",
+    "toxicity",
+    "kind",
+    "time",
+    "worker",
+    "test",
+}
 _UNITS = {"latency": "ms", "jitter": "ms", "timeout": "ms", "delay": "ms", "rate": "KB/s"}
 
 
