@@ -54,6 +54,13 @@ def read(path: Path) -> list[dict[str, Any]]:
     return sorted(events, key=lambda e: float(e.get("time", 0)))
 
 
-def during(events: list[dict[str, Any]], start: float, end: float) -> list[dict[str, Any]]:
-    """The events between `start` and `end`, whoever caused them."""
-    return [e for e in events if start <= float(e.get("time", 0)) <= end]
+def during(
+    events: list[dict[str, Any]], start: float, end: float, test: str = ""
+) -> list[dict[str, Any]]:
+    """The events between `start` and `end`, whoever caused them, and those of `test` itself
+    (its exclusive section opens before its setup starts)."""
+    return [
+        e
+        for e in events
+        if start <= float(e.get("time", 0)) <= end or (test and e.get("test") == test)
+    ]

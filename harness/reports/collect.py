@@ -102,7 +102,7 @@ class RunCollector:
                     "worker": t.worker,
                     "start": t.start,
                     "end": t.end,
-                    "events": _events.during(events, t.start, t.end)
+                    "events": _events.during(events, t.start, t.end, t.nodeid)
                     if t.start is not None and t.end is not None
                     else [],
                 }

@@ -94,9 +94,10 @@ def test_each_record_has_its_window_worker_and_every_event_during_it() -> None:
         collector.add(_report("t.py::parallel", when, start, stop, "gw0"))
     events = [
         {"time": 9.0, "worker": "gw1", "kind": "exclusive left"},
+        {"time": 9.5, "worker": "gw0", "kind": "exclusive entered", "test": "t.py::parallel"},
         {"time": 12.0, "worker": "gw1", "kind": "proxy re-pointed", "proxy": "wan2gp--gw0"},
         {"time": 21.0, "worker": "gw0", "kind": "fault applied"},
     ]
     (test,) = collector.build({}, events)["tests"]
     assert (test["worker"], test["start"], test["end"]) == ("gw0", 10, 20)
-    assert test["events"] == [events[1]]  # another worker's, during this test
+    assert test["events"] == events[1:3]  # its own section (opened before setup), another's
