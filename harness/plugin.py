@@ -248,6 +248,7 @@ def backends(stack: Stack, harness_namespace: str) -> Iterator[WorkerBackends]:
     for service in worker._addresses:  # leave nothing behind on a long-lived (attached) stack
         with contextlib.suppress(HarnessError):
             stack.toxiproxy.delete(stack.proxy_name(service, harness_namespace))
+            _events.emit("proxy deleted", proxy=stack.proxy_name(service, harness_namespace))
 
 
 @pytest.fixture
