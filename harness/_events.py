@@ -2,7 +2,8 @@
 
     _events.emit("fault applied", layer="tcp", fault="latency", proxy="comfyui--gw0", ms=500)
 
-Each line carries its time, the process's worker (`gw0` …, `controller` outside xdist workers)
+Each line carries its time, the process's worker (`gw0` …; `main` for the controller or a run
+without xdist, as test records name it)
 and the running test. Lines are single `write`s on an `O_APPEND` descriptor under `flock`, so
 lines of concurrent processes never interleave. Without `HARNESS_EVENTS_FILE` nothing is written.
 """
@@ -20,11 +21,12 @@ from typing import Any
 from harness._reached import current_test
 
 ENV = "HARNESS_EVENTS_FILE"
+MAIN = "main"
 
 
 def worker() -> str:
-    """This process's xdist worker id, or `controller`."""
-    return os.environ.get("PYTEST_XDIST_WORKER", "controller")
+    """This process's xdist worker id, or `main`."""
+    return os.environ.get("PYTEST_XDIST_WORKER", MAIN)
 
 
 def emit(kind: str, **fields: Any) -> None:

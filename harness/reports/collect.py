@@ -27,7 +27,7 @@ class TestRecord:
     logs: dict[str, str] = field(default_factory=dict)
     start: float | None = None
     end: float | None = None
-    worker: str = "main"
+    worker: str = _events.MAIN
 
 
 def _outcome(when: str, report: Any) -> str | None:

@@ -28,10 +28,10 @@ for n in range(int(sys.argv[1])):
 def test_workers_and_controller_append_whole_lines_to_one_log(tmp_path: Path) -> None:
     log = tmp_path / "events.jsonl"
     writers = []
-    for worker in ("gw0", "gw1", "controller"):
+    for worker in ("gw0", "gw1", "main"):
         env = {**os.environ, _events.ENV: str(log), "PYTHONPATH": str(ROOT)}
         env.pop("PYTEST_XDIST_WORKER", None)
-        if worker != "controller":
+        if worker != _events.MAIN:
             env["PYTEST_XDIST_WORKER"] = worker
         env["PYTEST_CURRENT_TEST"] = f"t.py::test_{worker} (call)"
         command = [sys.executable, "-c", WRITER, "300", worker]
@@ -40,7 +40,7 @@ def test_workers_and_controller_append_whole_lines_to_one_log(tmp_path: Path) ->
     lines = log.read_text().splitlines()
     events = _events.read(log)
     assert len(lines) == len(events) == 900  # no torn or interleaved line
-    for worker in ("gw0", "gw1", "controller"):
+    for worker in ("gw0", "gw1", "main"):
         mine = [e for e in events if e["worker"] == worker]
         assert [e["n"] for e in mine] == list(range(300))
         assert {e["test"] for e in mine} == {f"t.py::test_{worker}"}
