@@ -61,7 +61,7 @@ def render(report: dict[str, Any]) -> str:
         return TOP + LANE * workers.index(worker)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="timeline" width="{WIDTH}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="timeline" width="100%" '
         f'height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" '
         'aria-label="timeline of tests, faults and exclusive sections per worker">',
         f'<text x="{LABEL}" y="14" class="axis">0 s</text>',
