@@ -83,15 +83,15 @@ def _install_compose_plugin(report: Report) -> None:
 
 
 def ensure(install: bool, report: Report = print) -> None:
-    """Check (and with `install`, provide) the engine, Compose v2, debootstrap and iptables."""
-    missing_tools = [
-        tool for tool in ("dockerd", "debootstrap", "iptables") if shutil.which(tool) is None
-    ]
+    """Check (and with `install`, provide) the engine, Compose v2, debootstrap, iptables and
+    chromium (the report's browser test)."""
+    tools = ("dockerd", "debootstrap", "iptables", "chromium")
+    missing_tools = [tool for tool in tools if shutil.which(tool) is None]
     if missing_tools:
         if not (install and _can_install()):
             raise DockerUnavailable(
                 f"missing {', '.join(missing_tools)}: install Docker Engine "
-                "(https://docs.docker.com/engine/install/) and debootstrap, "
+                "(https://docs.docker.com/engine/install/), debootstrap and chromium, "
                 "or run `make setup` as root on Debian/Ubuntu"
             )
         report(f"installing {', '.join(missing_tools)} from Debian's packages")
@@ -104,6 +104,7 @@ def ensure(install: bool, report: Report = print) -> None:
             "debootstrap",
             "iptables",
             "tar",
+            "chromium",
         )
     if not _ok("docker", "info"):
         if not (install and os.geteuid() == 0):

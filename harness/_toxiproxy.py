@@ -18,6 +18,10 @@ class ToxiproxyError(HarnessError):
     """The Toxiproxy API refused a request."""
 
 
+class ProxyExists(ToxiproxyError):
+    """A proxy of that name exists already (409)."""
+
+
 class Toxic(BaseModel):
     """One toxic as the API shows it."""
 
@@ -60,7 +64,8 @@ class ToxiproxyClient:
                 message = response.json().get("error", response.text)
             except ValueError:
                 message = response.text
-            raise ToxiproxyError(f"Toxiproxy {method} {path}: {response.status_code} {message}")
+            refused = ProxyExists if response.status_code == 409 else ToxiproxyError
+            raise refused(f"Toxiproxy {method} {path}: {response.status_code} {message}")
         return response.json() if response.content else None
 
     def version(self) -> str:
@@ -74,6 +79,12 @@ class ToxiproxyClient:
     def get(self, name: str) -> Proxy:
         """One proxy."""
         return Proxy(**self._call("GET", f"/proxies/{name}"))
+
+    def create(self, name: str, listen: str, upstream: str, enabled: bool = True) -> Proxy:
+        """Create a proxy; `ProxyExists` if the name is taken (never replaces one, unlike
+        `populate`)."""
+        body = {"name": name, "listen": listen, "upstream": upstream, "enabled": enabled}
+        return Proxy(**self._call("POST", "/proxies", body))
 
     def populate(self, proxies: list[dict[str, Any]]) -> list[Proxy]:
         """Create or replace proxies in one call (unchanged ones are kept)."""

@@ -19,12 +19,14 @@ from typing import Any
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
+from docker.errors import APIError
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import HealthcheckWaitStrategy
 
-from harness import _labels, _paths, images, topology
+from harness import _docker, _labels, _paths, images, topology
 from harness._compose import Compose
+from harness.errors import HarnessError
 from harness.stack import Address
 
 testcontainers_config.ryuk_disabled = True
@@ -105,6 +107,28 @@ class IsolatedService:
         return self.container.get_wrapped_container()
 
 
+def _start_named(container: DockerContainer, prefix: str, attempts: int = 20) -> None:
+    """Start it as `<prefix><n>`, n one above the highest in use (another worker may take the
+    same n at once: then the next)."""
+    taken = [
+        c.name
+        for c in _docker.client().containers.list(all=True, filters={"name": prefix})
+        if c.name.startswith(prefix)
+    ]
+    highest = max(
+        (int(name[len(prefix) :]) for name in taken if name[len(prefix) :].isdigit()), default=0
+    )
+    for n in range(highest + 1, highest + 1 + attempts):
+        container.with_name(f"{prefix}{n}")
+        try:
+            container.start()
+            return
+        except APIError as error:
+            if error.status_code != 409:
+                raise
+    raise HarnessError(f"no free container name {prefix}<n> after {attempts} tries")
+
+
 @contextmanager
 def isolated(service: str, run: str, *, timeout: float = 120.0) -> Iterator[IsolatedService]:
     """Start one container of `service` from its compose definition; removed on exit."""
@@ -125,7 +149,7 @@ def isolated(service: str, run: str, *, timeout: float = 120.0) -> Iterator[Isol
     for host_path, mount in spec.binds.items():
         container.with_volume_mapping(host_path, mount["bind"], mount["mode"])
     try:
-        container.start()
+        _start_named(container, f"{run}-{service}-isolated-")
         started = IsolatedService(service, Address("127.0.0.1", 0), container, spec.container_port)
         started.refresh_address()
         yield started

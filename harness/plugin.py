@@ -29,7 +29,7 @@ import httpx
 import pytest
 from filelock import FileLock
 
-from harness import _labels, reaper, topology
+from harness import _events, _labels, _reached, reaper, topology
 from harness import config as harness_config
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults
@@ -187,7 +187,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 # -- the shared stack ------------------------------------------------------------------------
-_ACTIVE: dict[str, Stack] = {}
+_ACTIVE: dict[str, Any] = {}  # this process's stack and backends
 
 
 def _attached_project(value: str) -> str:
@@ -261,9 +261,11 @@ class WorkerBackends:
         self._hook = hook
         self._addresses: dict[str, Address] = {}
         self.isolation: dict[str, Any] = {}  # what `pytest_harness_isolate_backend` returned
+        self.reached: dict[str, set[str]] = {}  # test node id -> services it asked for
 
     def address(self, service: str) -> Address:
         """This worker's client-facing address of `service` (faults here touch no other worker)."""
+        self.reached.setdefault(_reached.current_test(), set()).add(service)
         if service not in self._addresses:
             self.stack.topology.reachable(service)
             self._addresses.update(self.stack.ensure_proxies([service], self.namespace))
@@ -276,6 +278,10 @@ class WorkerBackends:
                     worker_id=self.worker_id,
                 )
         return self._addresses[service]
+
+    def handed_out(self) -> list[str]:
+        """Every service this worker has a proxy address of."""
+        return sorted(self._addresses)
 
 
 @dataclass(frozen=True)
@@ -303,10 +309,12 @@ def backends(
 ) -> Iterator[WorkerBackends]:
     """`backends.address("redis")`: this worker's proxy address for a backend."""
     worker = WorkerBackends(stack, harness_namespace, request.config.hook, worker_id)
+    _ACTIVE["backends"] = worker
     yield worker
     for service in worker._addresses:  # leave nothing behind on a long-lived (attached) stack
         with contextlib.suppress(HarnessError):
             stack.toxiproxy.delete(stack.proxy_name(service, harness_namespace))
+            _events.emit("proxy deleted", proxy=stack.proxy_name(service, harness_namespace))
 
 
 @pytest.fixture
@@ -389,18 +397,12 @@ def cablecast_url(backends: WorkerBackends) -> str:
     return backends.address("cablecast").url
 
 
-REACHED = pytest.StashKey[set[str]]()  # services a test reached: its failure gets their logs
-
-
 @pytest.fixture
-def under_test(
-    request: pytest.FixtureRequest, backends: WorkerBackends
-) -> Callable[[str], ServiceUnderTest]:
+def under_test(backends: WorkerBackends) -> Callable[[str], ServiceUnderTest]:
     """`under_test("api")`: a service under test the project declares, its URL and logs."""
 
     def reach(name: str) -> ServiceUnderTest:
         backends.stack.topology.service_under_test(name)
-        request.node.stash.setdefault(REACHED, set()).add(name)
         return ServiceUnderTest(name, backends.address(name), backends.stack)
 
     return reach
@@ -490,9 +492,13 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         fcntl.flock(turnstile, fcntl.LOCK_EX)  # a waiting exclusive test blocks new shared ones
         fcntl.flock(stack_lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         fcntl.flock(turnstile, fcntl.LOCK_UN)
+        if exclusive:
+            _events.emit("exclusive entered", test=item.nodeid)
         try:
             return (yield)
         finally:
+            if exclusive:
+                _events.emit("exclusive left", test=item.nodeid)
             fcntl.flock(stack_lock, fcntl.LOCK_UN)
 
 
@@ -503,10 +509,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     used = getattr(item, "fixturenames", ())
     if report.failed and "stack" in used and "stack" in _ACTIVE:
         shared = _ACTIVE["stack"]
-        services = {FIXTURE_SERVICES[f] for f in used if f in FIXTURE_SERVICES}
-        reached: set[str] = item.stash.get(REACHED, set())
-        services |= reached
-        for service in sorted(services) or shared.running_services():
+        services = _reached.services(item, FIXTURE_SERVICES, _ACTIVE.get("backends"))
+        for service in services or shared.running_services():
             report.sections.append((f"harness logs: {service}", shared.logs(service)))
     return report
 

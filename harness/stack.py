@@ -13,9 +13,20 @@ from pathlib import Path
 import httpx
 from docker.models.containers import Container
 
-from harness import _docker, _labels, _overlay, _paths, _process, config, images, reaper, topology
+from harness import (
+    _docker,
+    _events,
+    _labels,
+    _overlay,
+    _paths,
+    _process,
+    config,
+    images,
+    reaper,
+    topology,
+)
 from harness._compose import Compose
-from harness._toxiproxy import ToxiproxyClient
+from harness._toxiproxy import ProxyExists, ToxiproxyClient
 from harness.errors import HarnessError, HealthTimeout, ServiceFailed
 
 Progress = Callable[[str, str], None]  # (service, state)
@@ -273,8 +284,10 @@ class Stack:
             states = self._health_states()
             for name in sorted(pending):
                 state = states.get(name, "missing")
-                if progress and reported.get(name) != state:
-                    progress(name, state)
+                if reported.get(name) != state:
+                    _events.emit("health", service=name, state=state)
+                    if progress:
+                        progress(name, state)
                 if state == "healthy":
                     pending.discard(name)
                 elif state in ("exited", "dead"):
@@ -422,21 +435,24 @@ class Stack:
     def ensure_proxies(
         self, services: Sequence[str], namespace: str | None = None
     ) -> dict[str, Address]:
-        """Create (or keep) one proxy per service in `namespace`; returns their addresses."""
+        """Create (or keep) one proxy per service in `namespace`; returns their addresses.
+
+        Safe from any number of threads and processes at once: a proxy is created with
+        `POST /proxies`, and one that another caller created first is kept. (`/populate` would
+        replace it, since `127.0.0.1:0` differs from its bound port, closing the listener the
+        first caller was handed: the refused connections of issue 14.)
+        """
         existing = self.toxiproxy.proxies()
-        missing = [
-            {
-                "name": self.proxy_name(service, namespace),
-                "listen": "127.0.0.1:0",
-                "upstream": str(self.direct_address(service)),
-                "enabled": True,
-            }
-            for service in services
-            if self.proxy_name(service, namespace) not in existing
-        ]
-        if missing:
-            for proxy in self.toxiproxy.populate(missing):
-                existing[proxy.name] = proxy
+        for service in services:
+            name = self.proxy_name(service, namespace)
+            if name not in existing:
+                try:
+                    existing[name] = self.toxiproxy.create(
+                        name, "127.0.0.1:0", str(self.direct_address(service))
+                    )
+                    _events.emit("proxy created", proxy=name, listen=existing[name].listen)
+                except ProxyExists:
+                    existing[name] = self.toxiproxy.get(name)
         return {
             service: Address("127.0.0.1", existing[self.proxy_name(service, namespace)].port)
             for service in services
@@ -452,6 +468,7 @@ class Stack:
                     current[service] = str(self.direct_address(service))
                 if proxy.upstream != current[service]:
                     self.toxiproxy.update(proxy.name, upstream=current[service])
+                    _events.emit("proxy re-pointed", proxy=proxy.name, upstream=current[service])
 
     def logs(self, service: str, tail: int = 50) -> str:
         """The service's last `tail` log lines (a process's output, or its container's)."""

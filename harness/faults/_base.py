@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
+from harness import _events
 from harness.errors import HarnessError
 
 
@@ -40,6 +41,7 @@ class Fault(ABC):
         if not self.active:
             self._apply()
             self.active = True
+            _events.emit("fault applied", **self.describe())
         return self
 
     def clear(self) -> None:
@@ -47,6 +49,7 @@ class Fault(ABC):
         if self.active:
             self._clear()
             self.active = False
+            _events.emit("fault cleared", **self.describe())
 
     def __enter__(self) -> Self:
         return self.apply()

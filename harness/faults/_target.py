@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from docker.models.containers import Container
 
+from harness import _events
 from harness.faults._base import FaultError
 
 
@@ -28,6 +29,7 @@ class Target:
             state = self.container.attrs["State"]
             health = state.get("Health", {}).get("Status")
             if state.get("Running") and not state.get("Paused") and health in ("healthy", None):
+                _events.emit("health", service=self.service, state="healthy", shared=self.shared)
                 self.on_recovered()
                 return
             if time.monotonic() > deadline:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import _events
 from harness.reports import latency
 
 PROPERTY = "harness.report"  # the user property a test's data travels in
@@ -24,6 +25,9 @@ class TestRecord:
     faults: list[dict[str, Any]] = field(default_factory=list)
     samples: list[latency.Sample] = field(default_factory=list)
     logs: dict[str, str] = field(default_factory=dict)
+    start: float | None = None
+    end: float | None = None
+    worker: str = _events.MAIN
 
 
 def _outcome(when: str, report: Any) -> str | None:
@@ -48,6 +52,12 @@ class RunCollector:
         """Take one phase's report; pops this plugin's user property so JUnit never sees it."""
         record = self.tests.setdefault(report.nodeid, TestRecord(report.nodeid))
         record.duration += float(getattr(report, "duration", 0.0) or 0.0)
+        start, stop = getattr(report, "start", None), getattr(report, "stop", None)
+        if start is not None:
+            record.start = start if record.start is None else min(record.start, start)
+        if stop is not None:
+            record.end = stop if record.end is None else max(record.end, stop)
+        record.worker = str(getattr(report, "worker_id", None) or record.worker)
         outcome = _outcome(report.when, report)
         if outcome and record.outcome in ("passed", "skipped", "xpassed"):
             record.outcome = outcome
@@ -62,8 +72,12 @@ class RunCollector:
             record.faults += item[1].get("faults", [])
             record.samples += item[1].get("samples", [])
 
-    def build(self, resources: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The run as plain data: summary, tests, latency stats and samples, resources."""
+    def build(
+        self, resources: dict[str, Any] | None = None, events: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The run as plain data: summary, tests (each with the stack events during it), latency
+        stats and samples, resources, and the whole event log."""
+        events = events or []
         finished = time.time()
         tests = sorted(self.tests.values(), key=lambda t: t.nodeid)
         counts: dict[str, int] = {}
@@ -85,12 +99,19 @@ class RunCollector:
                     "faults": t.faults,
                     "latency": latency.summarise(t.samples),
                     "logs": sorted(t.logs),
+                    "worker": t.worker,
+                    "start": t.start,
+                    "end": t.end,
+                    "events": _events.during(events, t.start, t.end, t.nodeid)
+                    if t.start is not None and t.end is not None
+                    else [],
                 }
                 for t in tests
             ],
             "latency": latency.summarise(every),
             "latency_samples_ms": _raw(every),
             "resources": resources or {},
+            "events": events,
         }
 
     def failure_logs(self) -> dict[str, dict[str, str]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.reports import _text
+
 
 def _ms(stats: dict[str, Any], key: str) -> str:
     return f"{stats[key]:.1f}" if stats.get("count") else "-"
@@ -51,31 +53,27 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def render(report: dict[str, Any]) -> str:
-    """The summary as GitHub-flavoured Markdown."""
+    """The summary as GitHub-flavoured Markdown: the failures and their causes first."""
     summary = report["summary"]
     counts = ", ".join(f"{n} {k}" for k, n in summary.items() if k != "total")
-    lines = [
-        f"## mediastack-harness run `{report['run']}`",
-        "",
-        f"{summary['total']} tests ({counts or 'none'}) in {report['duration']:.1f} s",
-        "",
-    ]
     failed = [t for t in report["tests"] if t["outcome"] in ("failed", "error")]
+    verdict = f"{len(failed)} failed" if failed else "all passed"
+    lines = [f"## mediastack-harness run `{report['run']}`: {verdict}", ""]
     if failed:
         lines += ["### Failed", ""]
-        lines += _table(
-            ["test", "outcome", "faults", "logs"],
-            [
-                [
-                    f"`{t['nodeid']}`",
-                    t["outcome"],
-                    str(len(t["faults"])),
-                    ", ".join(t["logs"]) or "-",
-                ]
-                for t in failed
-            ],
-        )
+        for test in failed:
+            lines.append(f"- `{test['nodeid']}` ({test['outcome']}, {test.get('worker', '?')})")
+            lines.append(f"  - cause: `{_text.cause(test.get('message')) or '?'}`")
+            faults = "; ".join(_text.fault(f) for f in test["faults"])
+            others = [e for e in test.get("events", []) if e.get("worker") != test.get("worker")]
+            if faults:
+                lines.append(f"  - its faults: {faults}")
+            if others:
+                lines.append(f"  - meanwhile on the stack: {len(others)} events of other workers")
+            if test["logs"]:
+                lines.append(f"  - logs: {', '.join(test['logs'])}")
         lines.append("")
+    lines += [f"{summary['total']} tests ({counts or 'none'}) in {report['duration']:.1f} s", ""]
     rows = latency_rows(report)
     if rows:
         lines += ["### Latency (ms)", ""]

@@ -8,17 +8,20 @@ writes `reports/<run-id>/` at the end of the session.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import reports
+from harness import _events, reports
 from harness.reports import resources, writer
 from harness.reports.collect import PROPERTY, RunCollector
 from harness.reports.latency import RECORDER
 
+EVENTS_FILE = "events.jsonl"
 FAULTS = pytest.StashKey[Any]()
 _STATE: dict[str, Any] = {}
 
@@ -55,6 +58,29 @@ def _sampled_project(config: pytest.Config, run: str) -> str:
         return _attached_project(attach)
     except Exception:
         return run
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller names its run's event log (an outer run's is set aside meanwhile);
+    workers inherit it when xdist spawns them."""
+    run = os.environ.get("HARNESS_RUN_ID")
+    if _is_worker(config) or not run:
+        return
+    directory = reports.reports_dir(config.getoption("harness_reports")) / run
+    with contextlib.suppress(OSError):
+        directory.mkdir(parents=True, exist_ok=True)
+        _STATE["outer_events"] = os.environ.get(_events.ENV)
+        os.environ[_events.ENV] = str(directory / EVENTS_FILE)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if "outer_events" in _STATE:
+        outer = _STATE.pop("outer_events")
+        if outer is None:
+            os.environ.pop(_events.ENV, None)
+        else:
+            os.environ[_events.ENV] = outer
 
 
 @pytest.hookimpl(trylast=True)
@@ -146,7 +172,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             print(line)
 
     try:
-        report = collector.build(resources.summarise(sampled))
+        events = _events.read(Path(os.environ.get(_events.ENV) or directory / EVENTS_FILE))
+        report = collector.build(resources.summarise(sampled), events)
         problems = writer.write_all(directory, report, collector.failure_logs())
     except Exception as error:
         problems = [f"{type(error).__name__}: {error}"]

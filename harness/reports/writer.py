@@ -47,7 +47,7 @@ def write_all(
         (REPORT_JSON, lambda: (directory / REPORT_JSON).write_text(json.dumps(report, indent=1))),
         (JUNIT_XML, lambda: (directory / JUNIT_XML).write_text(junit.render(report))),
         (SUMMARY_MD, summary),
-        (REPORT_HTML, lambda: (directory / REPORT_HTML).write_text(html.render(report))),
+        (REPORT_HTML, lambda: (directory / REPORT_HTML).write_text(html.render(report, logs))),
         ("logs", lambda: write_logs(directory, logs)),
     ]
     problems = []

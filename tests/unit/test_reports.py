@@ -130,8 +130,10 @@ def test_junit_counts_and_failure_text(report) -> None:
 
 def test_markdown_summary_tables(report) -> None:
     text = markdown.render(report)
-    assert "3 tests (1 failed, 2 passed)" in text
-    assert "| `tests/test_b.py::TestX::test_fails` | failed | 0 | redis |" in text
+    assert text.startswith("## mediastack-harness run `hx-synthetic`: 1 failed\n\n### Failed\n")
+    failure = text.index("- `tests/test_b.py::TestX::test_fails` (failed, ")
+    assert text.index("  - cause: `", failure) < text.index("  - logs: redis", failure)
+    assert failure < text.index("3 tests (1 failed, 2 passed)")  # failures lead
     assert "| backend | faults | samples | p50 | p95 | p99 |" in text
     slow_p95 = report["latency"]["redis"]["with_faults"]["p95"]
     assert f"| redis | with faults | 50 | 224.5 | {slow_p95:.1f} |" in text
@@ -171,7 +173,7 @@ def test_write_all_writes_every_file_and_the_step_summary(
 
 
 def test_one_writer_failing_leaves_the_others(report, tmp_path: Path, monkeypatch) -> None:
-    def broken(_: dict[str, Any]) -> str:
+    def broken(_: dict[str, Any], logs: Any = None) -> str:
         raise RuntimeError("no fonts")
 
     monkeypatch.setattr(html, "render", broken)
