@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
-from harness import _reached
+from harness import _reached, topology
 from harness.plugin import FIXTURE_SERVICES, WorkerBackends
 from harness.stack import Address
 
 
 class FakeStack:
+    topology = topology.load()  # the packaged backends: what the names are checked against
+
     def ensure_proxies(self, services: list[str], namespace: str) -> dict[str, Address]:
         return {service: Address("127.0.0.1", 1) for service in services}
 
