@@ -197,6 +197,30 @@ def images_build(
         images.ImageBuilder(offline=True if offline else None, report=report).ensure(force=force)
 
 
+@images_app.command("build-app")
+@one_line_errors
+def images_build_app(
+    tag: Annotated[str, typer.Argument(help="The image to build, e.g. myapi:local.")],
+    source: Annotated[
+        list[Path], typer.Option(help="A package directory or file copied under /app (repeat).")
+    ],
+    requirement: Annotated[
+        list[str] | None,
+        typer.Option("-r", "--requirement", help="A requirements file, or a requirement (repeat)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even when unchanged.")] = False,
+) -> None:
+    """Build your Python service's image offline: the stack's python-app recipe, a wheelhouse
+    built here, your sources under /app (reference it as `image: TAG` in your compose file)."""
+    wanted: list[str] = []
+    for item in requirement or []:
+        path = Path(item)
+        wanted += images.read_requirements(path) if path.suffix == ".txt" else [item]
+    images.build_python_app(
+        tag, wanted, source, report=lambda line: console.print(line, highlight=False), force=force
+    )
+
+
 @images_app.command("list")
 @one_line_errors
 def images_list() -> None:

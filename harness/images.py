@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -369,6 +369,43 @@ class ImageBuilder:
         info = tarfile.TarInfo(name)
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
+
+
+def build_python_app(
+    tag: str,
+    requirements: Sequence[str],
+    sources: Sequence[Path],
+    *,
+    report: Report = print,
+    force: bool = False,
+) -> None:
+    """Build an adopter's Python service offline, as the stack's own Python images are built:
+    the python-app recipe, a venv from a wheelhouse built here from `requirements`, and each
+    source (a package directory or a file) under /app. Unchanged inputs: nothing is rebuilt."""
+    missing = [str(path) for path in sources if not path.exists()]
+    if missing:
+        raise HarnessError(f"no such source: {', '.join(missing)}")
+    if not requirements:
+        raise HarnessError("a Python app needs requirements (--requirement FILE or PACKAGE)")
+    key = "app-" + "".join(ch if ch.isalnum() else "-" for ch in tag)
+    recipe = Recipe(
+        key,
+        tag,
+        parent="python",
+        requirements=tuple(requirements),
+        app=tuple((path.resolve(), path.name) for path in sources),
+    )
+    builder = ImageBuilder(offline=True, report=report)
+    builder.recipes[key] = recipe
+    builder.ensure([key], force=force)
+
+
+def read_requirements(path: Path) -> list[str]:
+    """The requirement lines of a requirements file (comments and blanks left out)."""
+    if not path.is_file():
+        raise HarnessError(f"no such requirements file: {path}")
+    lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
 
 
 def listing() -> list[dict[str, str]]:

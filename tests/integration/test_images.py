@@ -45,3 +45,51 @@ def test_no_host_pip_configuration_or_wheels_in_images_built_here() -> None:
             tag, ["sh", "-c", script], entrypoint=[], remove=True, network_mode="none"
         ).decode()
         assert output.strip() == "", (tag, output)
+
+
+def test_an_adopters_python_service_builds_offline_like_the_stacks_own(tmp_path) -> None:
+    package = tmp_path / "hello"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(
+        "import httpx\nprint('hello from', httpx.__name__, httpx.__version__)\n"
+    )
+    (tmp_path / "requirements.txt").write_text("httpx>=0.27  # the app's one dependency\n")
+    tag = f"mediastack-harness-test/hello:{tmp_path.name[-12:].lower()}"
+    build = [sys.executable, "-m", "harness.cli", "images", "build-app", tag]
+    build += ["--source", str(package), "-r", str(tmp_path / "requirements.txt")]
+    engine = docker.from_env()
+    try:
+        first = subprocess.run(build, capture_output=True, text=True, timeout=600)
+        assert first.returncode == 0, first.stdout + first.stderr
+        output = engine.containers.run(tag, ["python", "-m", "hello"], remove=True)
+        assert output.decode().startswith("hello from httpx ")
+        assert engine.images.get(tag).labels[images.RECIPE_LABEL].startswith("app-")
+        inside = ["sh", "-c", "test ! -e /wheels && ls /app/hello"]  # no wheelhouse left in it
+        assert "__main__.py" in engine.containers.run(tag, inside, remove=True).decode()
+        again = subprocess.run(build, capture_output=True, text=True, timeout=600)
+        assert again.returncode == 0 and "up to date" in again.stdout, again.stdout
+    finally:
+        subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)
+
+
+def test_build_app_refuses_a_missing_source_in_one_line(tmp_path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "images",
+            "build-app",
+            "x:local",
+            "--source",
+            str(tmp_path / "nope"),
+            "-r",
+            "httpx",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: no such source: {tmp_path / 'nope'}"
