@@ -26,6 +26,7 @@ CASES = [
     (["logs", "redis"], NO_UP_STACK),
     (["images", "list"], NO_ENGINE),
     (["images", "build"], NO_ENGINE),
+    (["images", "build-app", "x:local", "--source", "nope", "-r", "httpx"], "no such source: nope"),
     (["engine", "ensure"], "the Docker engine does not answer: start it"),
     (["fault", "add", "latency", "redis", "--ms", "5"], NO_UP_STACK),
     (["fault", "loss", "redis", "20%"], NO_UP_STACK),
