@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,24 @@ _KINDS: dict[str, type[BlenderError]] = {
     "unknown_path": UnknownDataPath,
     "unknown_panel": UnknownDataPath,
 }
+
+
+def check_addon(path: str | Path) -> None:
+    """Raise `AddonError` unless `path` is a folder or zip holding an add-on."""
+    source = Path(path)
+    if not source.exists():
+        raise AddonError(f"add-on path {path} does not exist")
+    if source.is_dir():
+        names = [p.name for p in source.iterdir()]
+        init = source / "__init__.py"
+        legacy = init.is_file() and "bl_info" in init.read_text(errors="replace")
+        if not legacy and "blender_manifest.toml" not in names:
+            raise AddonError(
+                f"{path} is not a Blender add-on: no bl_info in __init__.py and no "
+                "blender_manifest.toml"
+            )
+    elif not zipfile.is_zipfile(source):
+        raise AddonError(f"{path} is neither an add-on folder nor a zip")
 
 
 @dataclass(frozen=True)
@@ -255,8 +274,7 @@ class Session:
     # -- the API ---------------------------------------------------------------------------
     def enable(self, path: str | Path) -> str:
         """Install and enable an add-on (folder or zip; bl_info or extension); its module name."""
-        if not Path(path).exists():
-            raise AddonError(f"add-on path {path} does not exist")
+        check_addon(path)
         module = str(self.request("enable", path=self.runtime.path(path))["module"])
         self.modules.append(module)
         return module
