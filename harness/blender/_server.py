@@ -277,6 +277,19 @@ def enable(path: str) -> dict[str, Any]:
     return {"module": module, "legacy": manifest is None}
 
 
+def _coerce(rna_type: str, value: Any) -> Any:
+    """Preferences from text templates: "1.5" for a float, "true" for a bool ..."""
+    if not isinstance(value, str):
+        return value
+    if rna_type == "FLOAT":
+        return float(value)
+    if rna_type == "INT":
+        return int(value)
+    if rna_type == "BOOLEAN":
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return value
+
+
 def preferences(module: str, values: dict[str, Any]) -> dict[str, Any]:
     addon = bpy.context.preferences.addons.get(module)
     if addon is None:
@@ -288,7 +301,7 @@ def preferences(module: str, values: dict[str, Any]) -> dict[str, Any]:
         if name not in prefs.bl_rna.properties:
             raise Failure("unknown_path", f"add-on {module!r} has no preference {name!r}")
         try:
-            setattr(prefs, name, value)
+            setattr(prefs, name, _coerce(prefs.bl_rna.properties[name].type, value))
         except (TypeError, ValueError) as error:
             raise Failure("bad_value", f"preference {name} = {value!r}: {error}") from None
     names = [

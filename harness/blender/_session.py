@@ -160,6 +160,7 @@ class Timers:
     def clock(self, mode: Clock) -> None:
         """Clock "real": timers fire between requests by themselves; "stepped": only on step()."""
         self.session.request("clock", mode=mode)
+        self.session.clock = mode
 
     def step(self, seconds: float = 0.0) -> int:
         """Advance the stepped clock, running every timer that falls due; returns the runs."""

@@ -58,7 +58,9 @@ def run(
         raise _fail(error) from None
     if note:
         errors.print(note, highlight=False)
-    pytest_args = list(ctx.args) or _tests_of(addon)
+    pytest_args = list(ctx.args)
+    if not any(Path(arg.split("::")[0]).exists() for arg in pytest_args):
+        pytest_args = _tests_of(addon) + pytest_args
     command = [sys.executable, "-m", "pytest", *_plugin_args()]
     command += ["--blender-addon", str(addon.resolve()), *pytest_args]
     raise typer.Exit(subprocess.call(command))

@@ -197,13 +197,11 @@ def test_background_work_collected_by_a_timer_on_the_real_clock(
     session, _ = probe
     session.set("bpy.context.scene.probe_count", 0)
     session.timers.clock("real")
-    session.clock = "real"
     try:
         assert session.operator("probe.work").result == {"FINISHED"}
         assert session.wait_for("bpy.context.scene.probe_count", lambda v: v == 42) == 42
     finally:
         session.timers.clock("stepped")
-        session.clock = "stepped"
 
 
 MANIFEST = """
