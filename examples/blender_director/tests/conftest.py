@@ -33,8 +33,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(name: str, procs: list[subprocess.Popen[bytes]]) -> SimpleNamespace:
-    port = _free_port()
+def _start(
+    name: str, procs: list[subprocess.Popen[bytes]], port: int | None = None
+) -> SimpleNamespace:
+    port = port or _free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "GRADIO_ANALYTICS_ENABLED": "False"}
     procs.append(
         subprocess.Popen(
@@ -70,7 +72,10 @@ def director_mocks() -> Iterator[dict[str, Any]]:
 @pytest.fixture
 def blender_endpoints(request: pytest.FixtureRequest) -> Mapping[str, Any]:
     if request.config.getoption("--director-mocks"):
-        return dict(request.getfixturevalue("director_mocks"))
+        endpoints = dict(request.getfixturevalue("director_mocks"))
+        if "restartable_comfyui" in request.fixturenames:
+            endpoints["comfyui"] = request.getfixturevalue("restartable_comfyui").address
+        return endpoints
     backends = request.getfixturevalue("backends")
     return {name: backends.address(name) for name in ("comfyui", "litellm", "wan2gp")}
 
@@ -81,3 +86,41 @@ def live_services(request: pytest.FixtureRequest) -> tuple[str, ...]:
     if request.config.getoption("--director-mocks"):
         return ("comfyui", "wan2gp")
     return ("comfyui", "litellm", "wan2gp")
+
+
+class _Restartable:
+    """The ComfyUI mock in its own process, to be killed and started again on its port."""
+
+    def __init__(self, address: SimpleNamespace) -> None:
+        self.address = address
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        _start("comfyui", self.procs, self.address.port)
+
+    def kill(self) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.wait(timeout=15)
+        self.procs.clear()
+
+
+@pytest.fixture
+def restartable_comfyui(request: pytest.FixtureRequest) -> Iterator[_Restartable]:
+    """Only with --director-mocks (on the stack, the `faults` suite kills the container)."""
+    if not request.config.getoption("--director-mocks"):
+        pytest.fail("restartable_comfyui needs --director-mocks; on the stack use faults.kill")
+    comfyui = _Restartable(SimpleNamespace(host="127.0.0.1", port=_free_port()))
+    comfyui.start()
+    yield comfyui
+    comfyui.kill()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With --director-mocks there is no proxy to fault; on the stack no mock to kill."""
+    local = config.getoption("--director-mocks")
+    needs = "faults" if local else "restartable_comfyui"
+    dropped = [item for item in items if needs in getattr(item, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
