@@ -32,6 +32,7 @@ BUILD_STAGE_LABEL = "org.mediastack-harness.stage=build"
 BASE_TAG = "mediastack-harness/bookworm-base:minbase"
 NETFAULT_TAG = os.environ.get("HARNESS_NETFAULT_IMAGE", "mediastack-harness/netfault:local")
 PYTHON_TAG = "mediastack-harness/python:3.11-bookworm"
+BLENDER_TAG = os.environ.get("HARNESS_BLENDER_IMAGE", "mediastack-harness/blender:5.0.1")
 DEBIAN_MIRROR = os.environ.get("HARNESS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 # The image's Python is Debian's 3.11.2; the host resolver skips deps marked for < 3.11.3.
 _MARKER_TRAP = ["async-timeout>=4.0.3"]
@@ -105,6 +106,12 @@ def recipes() -> dict[str, Recipe]:
             parent="python",
             requirements=_extra_requirements("mocks"),
             extra=((_paths.project_root() / "mocks", "mocks"),),
+        ),
+        "blender": Recipe(
+            "blender",
+            BLENDER_TAG,
+            parent="python",
+            requirements=_requirements_file("blender"),
         ),
         "studio": Recipe(
             "studio",

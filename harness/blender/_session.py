@@ -19,10 +19,11 @@ from typing import Any, Literal
 
 from harness.blender._panel import PanelTree
 from harness.errors import HarnessError
+from harness.images import BLENDER_TAG
 
 BPY_VERSION = "5.0.1"
 BPY_PYTHON = (3, 11)  # each bpy release is built for exactly one Python
-IMAGE = os.environ.get("HARNESS_BLENDER_IMAGE", "mediastack-harness/blender:5.0.1")
+IMAGE = BLENDER_TAG
 SERVER = Path(__file__).with_name("_server.py")
 Clock = Literal["real", "stepped"]
 
@@ -141,7 +142,7 @@ def runtime(python: str | None = None) -> Runtime:
     if not _image_present():
         raise BpyUnavailable(
             f"{note.split(':')[0]}, and the image {IMAGE} is missing: "
-            "run `harness images build blender` (or `make setup`)"
+            "run `harness images build` (or `make setup`)"
         )
     command = (
         "docker", "run", "-i", "--rm", "--network", "host", "--init",
