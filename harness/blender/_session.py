@@ -127,15 +127,18 @@ def _image_present() -> bool:
 
 
 def runtime(python: str | None = None) -> Runtime:
-    """Pick where bpy runs: HARNESS_BLENDER_PYTHON, this Python, else the image."""
+    """Pick where bpy runs: HARNESS_BLENDER_PYTHON (a python, or `image`), this Python, else
+    the image."""
     python = python or os.environ.get("HARNESS_BLENDER_PYTHON")
-    if python:
+    if python and python != "image":
         return Runtime((python, "-X", "faulthandler"))
-    if _bpy_here():
+    if python != "image" and _bpy_here():
         return Runtime((sys.executable, "-X", "faulthandler"))
     wanted = ".".join(map(str, BPY_PYTHON))
     here = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info[:2] != BPY_PYTHON:
+    if python == "image":
+        note = f"HARNESS_BLENDER_PYTHON=image: using {IMAGE}"
+    elif sys.version_info[:2] != BPY_PYTHON:
         note = f"bpy {BPY_VERSION} needs Python {wanted} (this is {here}): using the image {IMAGE}"
     else:
         note = f"bpy is not installed here (`pip install bpy=={BPY_VERSION}`): using {IMAGE}"
