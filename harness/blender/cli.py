@@ -116,6 +116,8 @@ def shell(
 ) -> None:
     """An interactive Python prompt inside a Blender session (timers on the real clock)."""
     try:
+        if addon is not None:
+            check_addon(addon)
         with Session(clock="real") as session:
             if addon is not None:
                 console.print(f"enabled {session.enable(addon)}")

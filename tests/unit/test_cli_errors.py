@@ -39,6 +39,9 @@ CASES = [
     (["fault", "clear"], NO_UP_STACK),
     (["scenario", "run", "missing.yaml"], "cannot read scenario missing.yaml"),
     (["report", "hx-nothing"], "no report for run hx-nothing"),
+    (["blender", "run", "no-addon"], "add-on path no-addon does not exist"),
+    (["blender", "show", "no-addon"], "add-on path no-addon does not exist"),
+    (["blender", "shell", "no-addon"], "add-on path no-addon does not exist"),
 ]
 
 
