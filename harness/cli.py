@@ -16,6 +16,7 @@ from rich.table import Table
 from harness import _engine, _labels, _scaffold, _state, images, reaper, reports, topology
 from harness import config as harness_config
 from harness._toxiproxy import Proxy
+from harness.blender.cli import app as blender_app
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults, Target, container, http, kernel, tcp
 from harness.faults.scenario import Scenario
@@ -39,6 +40,7 @@ app.add_typer(images_app, name="images")
 app.add_typer(engine_app, name="engine")
 app.add_typer(fault_app, name="fault")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(blender_app, name="blender")
 
 console = Console()
 errors = Console(stderr=True)

@@ -21,6 +21,10 @@ line naming the file, the key and what is allowed.
     needs = ["redis", "postgres"]
     env = { REDIS_URL = "redis://{redis.host}:{redis.port}/0", PORT = "{port}" }
 
+    [tool.mediastack-harness.blender]          # a Blender add-on under test (harness.blender)
+    addon = "my_addon"
+    preferences = { comfyui_url = "http://{comfyui.host}:{comfyui.port}" }
+
 Templates (`env` values and `command` arguments): `{SERVICE.host}`, `{SERVICE.port}`,
 `{SERVICE.url}` of a backend or another service under test, the service's own `{port}`, and
 `{python}`, the interpreter the harness runs in.
@@ -81,6 +85,13 @@ class ServiceConfig(_Strict):
         return value
 
 
+class BlenderConfig(_Strict):
+    """The project's Blender add-on: where it is, and its preferences as templates."""
+
+    addon: str | None = None  # a folder or zip, relative to the project root
+    preferences: dict[str, str] = Field(default_factory=dict)  # e.g. "http://{comfyui.url}"
+
+
 class ProjectConfig(_Strict):
     """The whole `[tool.mediastack-harness]` section."""
 
@@ -92,7 +103,7 @@ class ProjectConfig(_Strict):
     reports_dir: str = Field(default="reports", alias="reports-dir")
     extra_backends: dict[str, ExtraBackend] = Field(default_factory=dict, alias="extra-backends")
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
-    blender: dict[str, Any] = Field(default_factory=dict)
+    blender: BlenderConfig = Field(default_factory=BlenderConfig)
 
 
 class Project:
@@ -288,6 +299,8 @@ def _allowed_keys(location: tuple[Any, ...]) -> list[str]:
         model = ServiceConfig
     elif len(location) >= 3 and location[0] == "extra-backends":
         model = ExtraBackend
+    elif len(location) >= 2 and location[0] == "blender":
+        model = BlenderConfig
     return [field.alias or name for name, field in model.model_fields.items()]
 
 

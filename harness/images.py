@@ -35,6 +35,7 @@ BASE_TAG = "mediastack-harness/bookworm-base:minbase"
 NETFAULT_TAG = os.environ.get("HARNESS_NETFAULT_IMAGE", "mediastack-harness/netfault:local")
 PYTHON_TAG = "mediastack-harness/python:3.11-bookworm"
 DISTRIBUTION = "mediastack-harness"
+BLENDER_TAG = os.environ.get("HARNESS_BLENDER_IMAGE", "mediastack-harness/blender:5.0.1")
 DEBIAN_MIRROR = os.environ.get("HARNESS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 # The image's Python is Debian's 3.11.2; the host resolver skips deps marked for < 3.11.3.
 _MARKER_TRAP = ["async-timeout>=4.0.3"]
@@ -58,6 +59,7 @@ class Recipe:
     requirements: tuple[str, ...] = ()
     app: tuple[tuple[Path, str], ...] = field(default_factory=tuple)  # (source, path under /app)
     root: tuple[tuple[Path, str], ...] = field(default_factory=tuple)  # (source, path under /)
+    apt: tuple[str, ...] = ()  # Debian packages a Python app also needs
 
     @property
     def directory(self) -> Path:
@@ -159,6 +161,25 @@ def recipes() -> dict[str, Recipe]:
             requirements=package_requirements("mocks"),
             app=((mocks, "mocks"),),
         ),
+        "blender": Recipe(  # bpy for harness.blender sessions when the host's Python cannot run it
+            "blender",
+            BLENDER_TAG,
+            parent="python",
+            requirements=_requirements_file("blender"),
+            # the X11/GL libraries bpy links against, even headless (offline-images.md)
+            apt=(
+                "libx11-6",
+                "libxrender1",
+                "libxfixes3",
+                "libxi6",
+                "libxkbcommon0",
+                "libsm6",
+                "libice6",
+                "libxext6",
+                "libgl1",
+                "libxxf86vm1",
+            ),
+        ),
     }
 
 
@@ -211,6 +232,7 @@ class ImageBuilder:
                     )
                     digest.update(path.read_bytes())
             digest.update("\n".join(recipe.requirements).encode())
+            digest.update(" ".join(recipe.apt).encode())
         self._hashes[key] = digest.hexdigest()[:16]
         return self._hashes[key]
 
@@ -332,7 +354,7 @@ class ImageBuilder:
                 fileobj=context,
                 custom_context=True,
                 tag=recipe.tag,
-                buildargs={parent_arg: parent_tag},
+                buildargs={parent_arg: parent_tag, "APT_PACKAGES": " ".join(recipe.apt)},
                 labels={HASH_LABEL: self.content_hash(recipe.key), RECIPE_LABEL: recipe.key},
                 rm=True,
                 forcerm=True,

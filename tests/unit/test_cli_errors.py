@@ -40,6 +40,9 @@ CASES = [
     (["scenario", "run", "missing.yaml"], "cannot read scenario missing.yaml"),
     (["report", "hx-nothing"], "no report for run hx-nothing"),
     (["init", "--backends", "redis,mongo"], "unknown backend 'mongo'; known: redis, chromadb"),
+    (["blender", "run", "no-addon"], "add-on path no-addon does not exist"),
+    (["blender", "show", "no-addon"], "add-on path no-addon does not exist"),
+    (["blender", "shell", "no-addon"], "add-on path no-addon does not exist"),
 ]
 
 
