@@ -148,7 +148,7 @@ class Stack:
         """
         sut = self.topology.service_under_test(name)
         spec = sut.config
-        port = spec.port or _free_port()
+        port = spec.port or self._port_of(name) or _free_port()
         links = self.ensure_proxies(list(sut.needs), namespace=name)
         others = {
             other: self.address(other)
@@ -176,6 +176,13 @@ class Stack:
                 self.wait_healthy([name], timeout=timeout, progress=progress, since=began)
         self._proxies.pop(name, None)
         return self.address(name)
+
+    def _port_of(self, name: str) -> int | None:
+        """The port a service under test had, so a restart keeps it (its proxies stay right)."""
+        try:
+            return self._under_test_address(name).port
+        except (HarnessError, KeyError, ValueError):
+            return None
 
     def _start_process(
         self,

@@ -77,7 +77,8 @@ def test_latency_fault_shows_in_redis_p95_and_the_html_has_the_plots(
     assert {"redis latency", "memory", "CPU"} <= set(plots)
 
     failed = tests["test_fails_after_using_redis"]
-    assert failed["outcome"] == "failed" and failed["logs"] == ["redis"]
+    # the backend it reached, and the proxy that was in the way
+    assert failed["outcome"] == "failed" and failed["logs"] == ["redis", "toxiproxy"]
     (log,) = (directory / "logs").glob("*test_fails_after_using_redis*/redis.log")
     assert "Ready to accept connections" in log.read_text()
     junit = (directory / "junit.xml").read_text()
