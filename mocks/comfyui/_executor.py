@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import random
 import time
 import traceback
@@ -12,7 +14,7 @@ from typing import Any
 from PIL import Image
 
 from . import _images
-from ._state import Config, QueueItem, Space
+from ._state import CacheEntry, Config, QueueItem, Space
 
 MAGIC_ERROR_TOKEN = "__MOCK_EXECUTION_ERROR__"
 FLAG_FAIL_NODE = "comfyui.fail_node"
@@ -33,23 +35,59 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def execution_order(prompt: dict[str, Any], outputs: Iterable[str]) -> list[str]:
-    """Nodes needed by `outputs`, dependencies first (depth-first over inputs)."""
+def _is_link(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2
+
+
+def execution_order(
+    prompt: dict[str, Any], outputs: Iterable[str], cached: Iterable[str] = ()
+) -> list[str]:
+    """Nodes staged for `outputs`, dependencies first.
+
+    As ComfyUI's ExecutionList.add_node (comfy_execution/graph.py, v0.3.77): every output
+    is staged, a cached dependency is not (its outputs come from the cache)."""
     order: list[str] = []
     seen: set[str] = set()
+    skip = set(cached)
 
     def visit(node_id: str) -> None:
         if node_id in seen:
             return
         seen.add(node_id)
         for value in prompt[node_id].get("inputs", {}).values():
-            if isinstance(value, list) and len(value) == 2:
+            if _is_link(value) and value[0] not in skip:
                 visit(value[0])
         order.append(node_id)
 
     for out in outputs:
         visit(out)
     return order
+
+
+def input_signatures(prompt: dict[str, Any], is_changed: Any) -> dict[str, str]:
+    """Each node's cache key: class, IS_CHANGED and inputs, linked ancestors' keys included.
+
+    ComfyUI v0.3.77 comfy_execution/caching.py CacheKeySetInputSignature: a node whose
+    signature is unchanged is served from the output cache."""
+    signatures: dict[str, str] = {}
+
+    def signature(node_id: str, visiting: tuple[str, ...]) -> str:
+        if node_id in signatures:
+            return signatures[node_id]
+        node = prompt[node_id]
+        parts: list[Any] = [node["class_type"], is_changed(node_id)]
+        for name in sorted(node.get("inputs", {})):
+            value = node["inputs"][name]
+            if _is_link(value) and value[0] in prompt and value[0] not in visiting:
+                parts.append([name, signature(value[0], (*visiting, node_id)), value[1]])
+            else:
+                parts.append([name, value])
+        signatures[node_id] = json.dumps(parts, sort_keys=True, default=str)
+        return signatures[node_id]
+
+    for node_id in prompt:
+        signature(node_id, ())
+    return signatures
 
 
 def _format_value(x: Any) -> Any:
@@ -73,6 +111,7 @@ class Run:
         self.executed: list[str] = []
         self.ui_outputs: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
+        self.progress: dict[str, dict[str, Any]] = {}
         self.success = True
 
     async def add_message(self, event: str, data: dict[str, Any], broadcast: bool) -> None:
@@ -89,18 +128,88 @@ class Run:
         if self.space.interrupted:
             raise Interrupted
 
+    def is_changed(self, node_id: str) -> Any:
+        """IS_CHANGED: LoadImage's file hash (nodes.py LoadImage.IS_CHANGED); a node the
+        mock is told to fail always runs again."""
+        node = self.item.prompt[node_id]
+        if self.flags.get(FLAG_FAIL_NODE) in (node_id, node["class_type"]):
+            return random.random()
+        if node["class_type"] == "LoadImage":
+            path = self.space.root / "input" / str(node.get("inputs", {}).get("image"))
+            return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        return None
+
+    async def progress_state(self, node_id: str, state: str, value: float, maximum: float) -> None:
+        """progress_state with every non-pending node, as WebUIProgressHandler sends it
+        (comfy_execution/progress.py, v0.3.77); broadcast when the prompt has no client."""
+        self.progress[node_id] = {
+            "value": value,
+            "max": maximum,
+            "state": state,
+            "node_id": node_id,
+            "prompt_id": self.prompt_id,
+            "display_node_id": node_id,
+            "parent_node_id": None,
+            "real_node_id": node_id,
+        }
+        await self.space.send_json(
+            "progress_state",
+            {"prompt_id": self.prompt_id, "nodes": {k: dict(v) for k, v in self.progress.items()}},
+            self.client_id,
+        )
+
+    async def finish(self, node_id: str) -> None:
+        """finish_progress: state finished, value = max."""
+        maximum = self.progress.get(node_id, {}).get("max", 1)
+        await self.progress_state(node_id, "finished", maximum, maximum)
+
+    def record_ui(self, node_id: str, ui: dict[str, Any]) -> None:
+        self.ui_outputs[node_id] = ui
+        self.meta[node_id] = {
+            "node_id": node_id,
+            "display_node": node_id,
+            "parent_node": None,
+            "real_node_id": node_id,
+        }
+
     async def execute(self) -> dict[str, Any]:
-        """Run all nodes; return the history entry."""
+        """Run all nodes not served from the cache; return the history entry.
+
+        As PromptExecutor.execute_async (execution.py, v0.3.77)."""
         space, pid = self.space, self.prompt_id
         space.interrupted = False
         space.client_id = self.client_id
         await self.add_message("execution_start", {"prompt_id": pid}, broadcast=False)
-        await self.add_message("execution_cached", {"nodes": [], "prompt_id": pid}, broadcast=False)
         prompt = self.item.prompt
-        for node_id in execution_order(prompt, self.item.outputs):
+        signatures = input_signatures(prompt, self.is_changed)
+        space.cache = {k: v for k, v in space.cache.items() if k in signatures.values()}
+        cached = [n for n in prompt if signatures[n] in space.cache]
+        await self.add_message(
+            "execution_cached", {"nodes": cached, "prompt_id": pid}, broadcast=False
+        )
+        for node_id in cached:
+            self.values[node_id] = space.cache[signatures[node_id]].outputs
+        for node_id in execution_order(prompt, self.item.outputs, cached):
             class_type = prompt[node_id]["class_type"]
+            hit = space.cache.get(signatures[node_id])
+            if hit is not None:
+                if self.client_id is not None:
+                    await self.to_client(
+                        "executed",
+                        {
+                            "node": node_id,
+                            "display_node": node_id,
+                            "output": hit.ui,
+                            "prompt_id": pid,
+                        },
+                    )
+                    if hit.ui is not None:
+                        self.record_ui(node_id, hit.ui)
+                await self.finish(node_id)
+                continue
             try:
                 self.check_interrupt()
+                await self.progress_state(node_id, "running", 0.0, 1.0)
                 space.last_node_id = node_id
                 await self.to_client(
                     "executing", {"node": node_id, "display_node": node_id, "prompt_id": pid}
@@ -128,18 +237,14 @@ class Run:
                 )
                 break
             self.executed.append(node_id)
+            space.cache[signatures[node_id]] = CacheEntry(self.values[node_id], ui or None)
             if ui:
-                self.ui_outputs[node_id] = ui
-                self.meta[node_id] = {
-                    "node_id": node_id,
-                    "display_node": node_id,
-                    "parent_node": None,
-                    "real_node_id": node_id,
-                }
+                self.record_ui(node_id, ui)
                 await self.to_client(
                     "executed",
                     {"node": node_id, "display_node": node_id, "output": ui, "prompt_id": pid},
                 )
+            await self.finish(node_id)
         else:
             await self.add_message("execution_success", {"prompt_id": pid}, broadcast=False)
         space.last_node_id = None
@@ -251,27 +356,10 @@ class Run:
             else:
                 await asyncio.sleep(0)
             self.check_interrupt()
+            await self.progress_state(node_id, "running", step, steps)
             await self.to_client(
                 "progress",
                 {"value": step, "max": steps, "prompt_id": self.prompt_id, "node": node_id},
-            )
-            await self.to_client(
-                "progress_state",
-                {
-                    "prompt_id": self.prompt_id,
-                    "nodes": {
-                        node_id: {
-                            "value": step,
-                            "max": steps,
-                            "state": "running" if step < steps else "finished",
-                            "node_id": node_id,
-                            "prompt_id": self.prompt_id,
-                            "display_node_id": node_id,
-                            "parent_node_id": None,
-                            "real_node_id": node_id,
-                        }
-                    },
-                },
             )
             if send_previews:
                 img = _images.preview(seed, step, steps, latent["width"], latent["height"])

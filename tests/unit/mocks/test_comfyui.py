@@ -342,6 +342,88 @@ def test_message_order_previews_and_history_shape(
     }
 
 
+def run_traced(
+    addr: str, api: httpx.Client, namespace: str, prompt: dict[str, Any]
+) -> tuple[str, list[dict[str, Any]]]:
+    """Post `prompt` with a fresh client id; its text frames up to `executing` None."""
+    cid = uuid.uuid4().hex
+    ws = connect(addr, cid, namespace)
+    pid = api.post("/prompt", json={"prompt": prompt, "client_id": cid}).json()["prompt_id"]
+    frames = [f for f in read_until_done(ws, pid) if isinstance(f, dict)]
+    ws.close()
+    return pid, frames
+
+
+def of_type(frames: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [f["data"] for f in frames if f["type"] == kind]
+
+
+def test_rerun_is_served_from_the_execution_cache(
+    addr: str, api: httpx.Client, namespace: str
+) -> None:
+    """Comfy-Org/ComfyUI v0.3.77, execution.py PromptExecutor.execute_async and execute():
+    cached nodes are listed in execution_cached, get no `executing`, and a cached output
+    node re-sends `executed` from its cached UI, which also lands in the history."""
+    prompt = example_prompt(seed=11)
+    _, first = run_traced(addr, api, namespace, prompt)
+    assert of_type(first, "execution_cached")[0]["nodes"] == []
+    ui = of_type(first, "executed")[0]["output"]
+    pid, again = run_traced(addr, api, namespace, prompt)
+    assert sorted(of_type(again, "execution_cached")[0]["nodes"]) == sorted(prompt)
+    assert [d["node"] for d in of_type(again, "executing")] == [None]
+    assert of_type(again, "executed") == [
+        {"node": "9", "display_node": "9", "output": ui, "prompt_id": pid}
+    ]
+    assert of_type(again, "progress") == []
+    assert api.get(f"/history/{pid}").json()[pid]["outputs"] == {"9": ui}
+
+
+def test_only_changed_nodes_and_dependents_run_again(
+    addr: str, api: httpx.Client, namespace: str
+) -> None:
+    """Cache keys are input signatures (comfy_execution/caching.py
+    CacheKeySetInputSignature, v0.3.77): a new negative text re-runs node 7, the sampler
+    and what follows; the loader, the other text and the latent come from the cache."""
+    prompt = example_prompt(seed=12)
+    run_traced(addr, api, namespace, prompt)
+    prompt["7"]["inputs"]["text"] = "blurry"
+    _, frames = run_traced(addr, api, namespace, prompt)
+    assert sorted(of_type(frames, "execution_cached")[0]["nodes"]) == ["4", "5", "6"]
+    assert [d["node"] for d in of_type(frames, "executing")] == ["7", "3", "8", "9", None]
+
+
+def test_progress_state_at_each_node_start_and_finish(
+    addr: str, api: httpx.Client, namespace: str
+) -> None:
+    """WebUIProgressHandler (comfy_execution/progress.py, v0.3.77) sends every non-pending
+    node on start_progress (running, 0 of 1), update_progress and finish_progress
+    (finished, value = max)."""
+    prompt = example_prompt(seed=13)
+    prompt["3"]["inputs"]["steps"] = 2
+    pid, frames = run_traced(addr, api, namespace, prompt)
+    states = of_type(frames, "progress_state")
+    assert all(s["prompt_id"] == pid for s in states)
+    first = states[0]["nodes"]
+    assert list(first) == ["5"]
+    assert first["5"] == {
+        "value": 0.0,
+        "max": 1.0,
+        "state": "running",
+        "node_id": "5",
+        "prompt_id": pid,
+        "display_node_id": "5",
+        "parent_node_id": None,
+        "real_node_id": "5",
+    }
+    assert states[1]["nodes"]["5"]["state"] == "finished"
+    last = states[-1]["nodes"]
+    assert set(last) == set(prompt)
+    assert all(n["state"] == "finished" for n in last.values())
+    assert last["3"]["value"] == last["3"]["max"] == 2
+    # start, 2 steps, finish for the sampler; start and finish for the 6 others
+    assert len(states) == 4 + 2 * 6
+
+
 def test_execution_events_only_reach_the_submitting_client(
     addr: str, api: httpx.Client, namespace: str
 ) -> None:
@@ -382,7 +464,10 @@ def test_prompt_without_client_id_gets_no_execution_events(
     except websocket.WebSocketTimeoutException:
         pass
     ws.close()
-    assert set(seen) == {"status"}
+    # progress_state is the exception: WebUIProgressHandler sends it to server.client_id,
+    # None here, and send_json(sid=None) broadcasts (Comfy-Org/ComfyUI v0.3.77,
+    # comfy_execution/progress.py and server.py PromptServer.send_json).
+    assert set(seen) == {"status", "progress_state"}
 
 
 def test_feature_flags_handshake(addr: str, namespace: str) -> None:
@@ -535,17 +620,30 @@ def test_no_prompt(api: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad",
-    [
-        "not-a-uuid",
-        "6F9619FF-8B86-D011-B42D-00C04FC964FF",  # upper case
-        "6f9619ff8b86d011b42d00c04fc964ff",  # not hyphenated
-    ],
+    "given",
+    ["not-a-uuid", "6F9619FF-8B86-D011-B42D-00C04FC964FF", 7],
 )
-def test_invalid_prompt_id(api: httpx.Client, bad: str) -> None:
-    data = post_error(api, {"prompt": example_prompt(), "prompt_id": bad})
-    assert data["error"]["type"] == "invalid_prompt_id"
-    assert data["error"]["message"] == "prompt_id must be a valid UUID"
+def test_any_prompt_id_is_accepted(api: httpx.Client, given: Any) -> None:
+    """v0.3.77 takes str(json_data.get("prompt_id", uuid4())) unvalidated
+    (Comfy-Org/ComfyUI v0.3.77, server.py post_prompt)."""
+    r = api.post("/prompt", json={"prompt": example_prompt(), "prompt_id": given})
+    assert r.status_code == 200
+    pid = r.json()["prompt_id"]
+    assert pid == str(given)
+    assert wait_for(lambda: api.get(f"/history/{pid}").json())[pid]["status"]["completed"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "kind"),
+    [([], 400, "no_prompt"), ({"prompt": []}, 400, "prompt_no_outputs")],
+)
+def test_odd_bodies(api: httpx.Client, body: Any, status: int, kind: str) -> None:
+    """`"prompt" in []` is False, and an empty list has no output node
+    (Comfy-Org/ComfyUI v0.3.77, server.py post_prompt, execution.py validate_prompt)."""
+    r = api.post("/prompt", json=body)
+    assert r.status_code == status
+    assert r.json()["error"]["type"] == kind
+    assert r.json()["node_errors"] == {}
 
 
 def test_client_prompt_id_is_used(api: httpx.Client) -> None:
@@ -557,18 +655,29 @@ def test_client_prompt_id_is_used(api: httpx.Client) -> None:
     wait_for(lambda: api.get(f"/history/{pid}").json())
 
 
-def test_missing_node_type(api: httpx.Client) -> None:
+def test_unknown_or_missing_class_type_is_invalid_prompt(api: httpx.Client) -> None:
+    """Comfy-Org/ComfyUI v0.3.77, execution.py validate_prompt: invalid_prompt, empty
+    extra_info, no node_errors."""
     prompt = example_prompt()
     prompt["10"] = {"class_type": "NoSuchNode", "inputs": {}, "_meta": {"title": "Fancy"}}
-    err = post_error(api, {"prompt": prompt})["error"]
-    assert err["type"] == "missing_node_type"
-    assert err["message"] == "Node 'Fancy' not found. The custom node may not be installed."
-    assert err["details"] == "Node ID '#10'"
-    assert err["extra_info"] == {"node_id": "10", "class_type": "NoSuchNode", "node_title": "Fancy"}
+    data = post_error(api, {"prompt": prompt})
+    assert data == {
+        "error": {
+            "type": "invalid_prompt",
+            "message": "Cannot execute because node NoSuchNode does not exist.",
+            "details": "Node ID '#10'",
+            "extra_info": {},
+        },
+        "node_errors": {},
+    }
     prompt["10"] = {"inputs": {}}
-    err = post_error(api, {"prompt": prompt})["error"]
-    assert err["type"] == "missing_node_type"
-    assert err["message"].startswith("Node 'ID #10' has no class_type.")
+    data = post_error(api, {"prompt": prompt})
+    assert data["error"] == {
+        "type": "invalid_prompt",
+        "message": "Cannot execute because a node is missing the class_type property.",
+        "details": "Node ID '#10'",
+        "extra_info": {},
+    }
 
 
 def test_prompt_no_outputs(api: httpx.Client) -> None:
@@ -746,8 +855,30 @@ def test_upload_load_image_and_preview(api: httpx.Client) -> None:
 
 def test_info_routes(api: httpx.Client) -> None:
     stats = api.get("/system_stats").json()
-    assert {"os", "ram_total", "comfyui_version", "python_version", "argv"} <= set(stats["system"])
-    assert stats["devices"][0]["type"] == "cuda"
+    # server.py system_stats at Comfy-Org/ComfyUI v0.3.77, run with --cpu
+    assert set(stats["system"]) == {
+        "os",
+        "ram_total",
+        "ram_free",
+        "comfyui_version",
+        "required_frontend_version",
+        "installed_templates_version",
+        "required_templates_version",
+        "python_version",
+        "pytorch_version",
+        "embedded_python",
+        "argv",
+    }
+    assert stats["system"]["os"] == "posix"
+    assert stats["system"]["comfyui_version"] == "0.3.77"
+    device = stats["devices"][0]
+    assert (device["name"], device["type"], device["index"]) == ("cpu", "cpu", None)
+    assert device["vram_total"] == device["torch_vram_total"] == stats["system"]["ram_total"]
+    # comfy_api/feature_flags.py SERVER_FEATURE_FLAGS at v0.3.77
+    assert api.get("/features").json() == {
+        "supports_preview_metadata": True,
+        "max_upload_size": 104857600,
+    }
     info = api.get("/api/object_info").json()
     expected = {
         "CheckpointLoaderSimple",
