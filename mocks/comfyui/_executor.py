@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import random
 import time
@@ -11,12 +10,10 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
-from PIL import Image
-
 from . import _images
+from ._node_types import NODES, MockExecutionError
 from ._state import CacheEntry, Config, QueueItem, Space
 
-MAGIC_ERROR_TOKEN = "__MOCK_EXECUTION_ERROR__"
 FLAG_FAIL_NODE = "comfyui.fail_node"
 FLAG_STEP_SECONDS = "comfyui.step_seconds"
 MAXIMUM_HISTORY_SIZE = 10000
@@ -24,10 +21,6 @@ MAXIMUM_HISTORY_SIZE = 10000
 
 class Interrupted(Exception):
     """ComfyUI's InterruptProcessingException."""
-
-
-class MockExecutionError(RuntimeError):
-    """Raised by a node when the mock is told to fail."""
 
 
 def now_ms() -> int:
@@ -112,6 +105,10 @@ class Run:
         self.ui_outputs: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
         self.progress: dict[str, dict[str, Any]] = {}
+        self.node_id = ""
+        self.root = space.root
+        self.prompt = item.prompt
+        self.extra_pnginfo: dict[str, Any] | None = item.extra_data.get("extra_pnginfo")
         self.success = True
 
     async def add_message(self, event: str, data: dict[str, Any], broadcast: bool) -> None:
@@ -134,10 +131,7 @@ class Run:
         node = self.item.prompt[node_id]
         if self.flags.get(FLAG_FAIL_NODE) in (node_id, node["class_type"]):
             return random.random()
-        if node["class_type"] == "LoadImage":
-            path = self.space.root / "input" / str(node.get("inputs", {}).get("image"))
-            return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-        return None
+        return NODES[node["class_type"]].is_changed(self.root, node.get("inputs", {}))
 
     async def progress_state(self, node_id: str, state: str, value: float, maximum: float) -> None:
         """progress_state with every non-pending node, as WebUIProgressHandler sends it
@@ -279,82 +273,34 @@ class Run:
             "current_outputs": [],
         }
 
-    def link(self, inputs: dict[str, Any], name: str) -> Any:
-        value = inputs[name]
-        if not (isinstance(value, list) and len(value) == 2):
-            raise TypeError(f"input '{name}' is not linked to a node output")
-        return self.values[value[0]][value[1]]
+    def resolve(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Literal inputs as given, linked ones from the producing node's outputs."""
+        return {
+            name: self.values[value[0]][value[1]] if _is_link(value) else value
+            for name, value in inputs.items()
+        }
 
     async def run_node(
         self, node_id: str, class_type: str, inputs: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
         fail = self.flags.get(FLAG_FAIL_NODE)
         if fail is not None and fail in (node_id, class_type):
             raise MockExecutionError(f"mock failure injected for node {node_id} ({class_type})")
-        ui: dict[str, Any] = {}
-        if class_type == "CheckpointLoaderSimple":
-            name = inputs["ckpt_name"]
-            out: list[Any] = [f"MODEL:{name}", f"CLIP:{name}", f"VAE:{name}"]
-        elif class_type == "CLIPTextEncode":
-            text = str(inputs["text"])
-            self.link(inputs, "clip")
-            if MAGIC_ERROR_TOKEN in text:
-                raise MockExecutionError(
-                    f"mock execution error: prompt contains {MAGIC_ERROR_TOKEN}"
-                )
-            out = [{"text": text}]
-        elif class_type == "EmptyLatentImage":
-            w, h = int(inputs["width"]) // 8 * 8, int(inputs["height"]) // 8 * 8
-            out = [
-                {"width": w, "height": h, "batch": int(inputs.get("batch_size", 1)), "seed": None}
-            ]
-        elif class_type == "KSampler":
-            out = [await self.sample(node_id, inputs)]
-        elif class_type == "VAEDecode":
-            latent = self.link(inputs, "samples")
-            self.link(inputs, "vae")
-            out = [await asyncio.to_thread(self.decode, latent), None]
-        elif class_type == "LoadImage":
-            path = self.space.root / "input" / str(inputs["image"])
-            with Image.open(path) as img:
-                image = img.convert("RGB")
-            out = [[image], None]
-        elif class_type in ("SaveImage", "PreviewImage"):
-            images: list[Image.Image] = self.link(inputs, "images")
-            if class_type == "SaveImage":
-                prefix, kind = str(inputs.get("filename_prefix", "ComfyUI")), "output"
-            else:
-                letters = "".join(random.choice("abcdefghijklmnopqrstupvxyz") for _ in range(5))
-                prefix, kind = f"ComfyUI_temp_{letters}", "temp"
-            folder = self.space.root / kind
-            ui = {
-                "images": await asyncio.to_thread(_images.save_images, images, folder, prefix, kind)
-            }
-            out = []
-        elif class_type == "SaveImageWebsocket":
-            for image in self.link(inputs, "images"):
-                frame = await asyncio.to_thread(_images.preview_frame, image)
-                await self.space.send_bytes(frame, self.client_id)
-            out = []
-        else:  # validated prompts only contain known classes
-            raise MockExecutionError(f"mock cannot execute {class_type}")
-        self.values[node_id] = out
+        self.node_id = node_id
+        outputs, ui = await NODES[class_type]().run(self, **self.resolve(inputs))
+        self.values[node_id] = outputs
         return ui
 
-    async def sample(self, node_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        self.link(inputs, "model")
-        self.link(inputs, "positive")
-        self.link(inputs, "negative")
-        latent = dict(self.link(inputs, "latent_image"))
-        steps, seed = int(inputs["steps"]), int(inputs["seed"])
+    async def send_bytes(self, data: bytes) -> None:
+        await self.space.send_bytes(data, self.client_id)
+
+    async def sample_steps(self, steps: int, seed: int, width: int, height: int) -> None:
+        node_id = self.node_id
         step_seconds = float(self.flags.get(FLAG_STEP_SECONDS, self.config.step_seconds))
         send_previews = self.config.previews and self.client_id is not None
         for step in range(1, steps + 1):
             self.check_interrupt()
-            if step_seconds > 0:
-                await asyncio.sleep(step_seconds)
-            else:
-                await asyncio.sleep(0)
+            await asyncio.sleep(max(0.0, step_seconds))
             self.check_interrupt()
             await self.progress_state(node_id, "running", step, steps)
             await self.to_client(
@@ -362,17 +308,8 @@ class Run:
                 {"value": step, "max": steps, "prompt_id": self.prompt_id, "node": node_id},
             )
             if send_previews:
-                img = _images.preview(seed, step, steps, latent["width"], latent["height"])
-                await self.space.send_bytes(_images.preview_frame(img), self.client_id)
-        latent["seed"] = seed
-        return latent
-
-    @staticmethod
-    def decode(latent: dict[str, Any]) -> list[Image.Image]:
-        w, h, seed = latent["width"], latent["height"], latent["seed"]
-        if seed is None:  # an unsampled latent decodes to flat grey
-            return [Image.new("RGB", (w, h), (128, 128, 128)) for _ in range(latent["batch"])]
-        return [_images.generate(seed, i, w, h) for i in range(latent["batch"])]
+                img = _images.preview(seed, step, steps, width, height)
+                await self.send_bytes(_images.preview_frame(img))
 
 
 async def worker(space: Space, config: Config, flags_of: Any) -> None:

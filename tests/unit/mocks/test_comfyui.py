@@ -715,7 +715,8 @@ def test_value_not_in_list(api: httpx.Client) -> None:
     prompt = example_prompt()
     prompt["3"]["inputs"]["sampler_name"] = "nope"
     (err,) = _failed(api, prompt, "3")
-    assert err["details"] == "sampler_name: 'nope' not in (list of length 35)"
+    # v0.3.77 comfy/samplers.py KSampler.SAMPLERS: 42 names
+    assert err["details"] == "sampler_name: 'nope' not in (list of length 42)"
     assert err["extra_info"]["input_config"] is None
 
 
@@ -949,3 +950,83 @@ def test_control_faults_seen_through_httpx(api: httpx.Client) -> None:
 def test_unparseable_body_is_a_server_error(api: httpx.Client) -> None:
     r = api.post("/prompt", content=b"{not json")
     assert r.status_code == 500
+
+
+V0377_NODE_KEYS = {
+    "input",
+    "input_order",
+    "output",
+    "output_is_list",
+    "output_name",
+    "name",
+    "display_name",
+    "description",
+    "python_module",
+    "category",
+    "output_node",
+}
+
+
+def test_object_info_has_the_release_keys_and_shapes(api: httpx.Client) -> None:
+    """server.py node_info at Comfy-Org/ComfyUI v0.3.77: no search_aliases or
+    has_intermediate_output; PreviewImage and SaveImageWebsocket take ["IMAGE"]."""
+    info = api.get("/object_info").json()
+    assert not any({"search_aliases", "has_intermediate_output"} & set(n) for n in info.values())
+    assert set(info["PreviewImage"]) == V0377_NODE_KEYS
+    assert set(info["KSampler"]) == V0377_NODE_KEYS | {"output_tooltips"}
+    # comfy_api v3 nodes (comfy_extras/nodes_primitive.py) add four keys
+    v3 = {"output_tooltips", "api_node", "deprecated", "experimental"}
+    assert set(info["PrimitiveInt"]) == V0377_NODE_KEYS | v3
+    assert info["PreviewImage"]["input"]["required"]["images"] == ["IMAGE"]
+    assert info["SaveImageWebsocket"]["input"]["required"]["images"] == ["IMAGE"]
+    assert info["SaveImageWebsocket"]["category"] == "api/image"  # websocket_image_save.py
+    samplers = info["KSampler"]["input"]["required"]["sampler_name"][0]
+    assert len(samplers) == 42 and "sa_solver_pece" in samplers
+
+
+def test_a_sampler_added_by_the_release_is_accepted(api: httpx.Client) -> None:
+    prompt = example_prompt()
+    prompt["3"]["inputs"]["sampler_name"] = "sa_solver_pece"  # comfy/samplers.py, v0.3.77
+    assert api.post("/prompt", json={"prompt": prompt}).status_code == 200
+
+
+def test_saved_png_carries_prompt_and_workflow_chunks(api: httpx.Client) -> None:
+    """nodes.py SaveImage.save_images (v0.3.77): tEXt `prompt` = json.dumps(prompt), and
+    one chunk per extra_pnginfo key (the frontend's `workflow`)."""
+    prompt = example_prompt(seed=21)
+    workflow = {"nodes": [], "links": [], "version": 0.4}
+    body = {"prompt": prompt, "extra_data": {"extra_pnginfo": {"workflow": workflow}}}
+    pid = api.post("/prompt", json=body).json()["prompt_id"]
+    entry = wait_for(lambda: api.get(f"/history/{pid}").json().get(pid))
+    image = entry["outputs"]["9"]["images"][0]
+    png = Image.open(io.BytesIO(api.get("/view", params=image).content))
+    assert json.loads(png.text["prompt"]) == prompt
+    assert json.loads(png.text["workflow"]) == workflow
+
+
+# Shapes a real Comfy-Org/ComfyUI v0.3.77 (CPU, no models) gave for this model-free graph,
+# read from its PNGs (nodes.py EmptyImage/ImageInvert/SolidMask/MaskToImage).
+MODEL_FREE_PROMPT: dict[str, Any] = {
+    "1": {
+        "class_type": "EmptyImage",
+        "inputs": {"width": 96, "height": 40, "batch_size": 3, "color": 0xFF0000},
+    },
+    "2": {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}},
+    "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "mf"}},
+    "4": {"class_type": "SolidMask", "inputs": {"value": 0.5, "width": 24, "height": 16}},
+    "5": {"class_type": "MaskToImage", "inputs": {"mask": ["4", 0]}},
+    "6": {"class_type": "PreviewImage", "inputs": {"images": ["5", 0]}},
+}
+REAL_SHAPES = {"3": [(96, 40, (0, 255, 255))] * 3, "6": [(24, 16, (127, 127, 127))]}
+
+
+def test_model_free_graph_gives_the_real_servers_shapes(api: httpx.Client) -> None:
+    pid = api.post("/prompt", json={"prompt": MODEL_FREE_PROMPT}).json()["prompt_id"]
+    entry = wait_for(lambda: api.get(f"/history/{pid}").json().get(pid))
+    got = {}
+    for node, out in entry["outputs"].items():
+        got[node] = []
+        for image in out["images"]:
+            png = Image.open(io.BytesIO(api.get("/view", params=image).content)).convert("RGB")
+            got[node].append((png.width, png.height, png.getpixel((0, 0))))
+    assert got == REAL_SHAPES
