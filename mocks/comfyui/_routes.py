@@ -25,25 +25,34 @@ from ._executor import worker
 from ._state import Client, Hub, QueueItem, Space
 from ._validate import NO_PROMPT, validate_prompt
 
+# folder_paths.folder_names_and_paths at v0.3.77, in its order
 MODEL_FOLDERS: dict[str, list[str]] = {
     "checkpoints": _nodes.checkpoints(),
     "configs": ["v1-inference.yaml", "v2-inference.yaml"],
-    "loras": [],
-    "vae": [],
-    "text_encoders": [],
-    "diffusion_models": [],
-    "clip_vision": [],
-    "style_models": [],
-    "embeddings": [],
-    "diffusers": [],
-    "vae_approx": [],
-    "controlnet": [],
-    "gligen": [],
-    "upscale_models": [],
-    "custom_nodes": [],
-    "hypernetworks": [],
-    "photomaker": [],
-    "classifiers": [],
+    **{
+        name: []
+        for name in (
+            "loras",
+            "vae",
+            "text_encoders",
+            "diffusion_models",
+            "clip_vision",
+            "style_models",
+            "embeddings",
+            "diffusers",
+            "vae_approx",
+            "controlnet",
+            "gligen",
+            "upscale_models",
+            "latent_upscale_models",
+            "custom_nodes",
+            "hypernetworks",
+            "photomaker",
+            "classifiers",
+            "model_patches",
+            "audio_encoders",
+        )
+    },
 }
 RELEASE = "0.3.77"  # Comfy-Org/ComfyUI tag v0.3.77 (59afc398); see README.md
 FRONTEND_VERSION = "1.32.10"  # requirements.txt comfyui-frontend-package at v0.3.77

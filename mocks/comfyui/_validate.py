@@ -55,21 +55,10 @@ class _Validator:
         if unique_id in self.validated:
             return self.validated[unique_id]
         if unique_id in visiting:
-            cycle = [*visiting[visiting.index(unique_id) :], unique_id]
-            path = " -> ".join(f"{n} ({self.prompt[n]['class_type']})" for n in cycle)
-            for n in dict.fromkeys(cycle):
-                self.validated[n] = (
-                    False,
-                    [
-                        {
-                            "type": "dependency_cycle",
-                            "message": "Dependency cycle detected",
-                            "details": path,
-                            "extra_info": {"node_id": n, "cycle_nodes": list(dict.fromkeys(cycle))},
-                        }
-                    ],
-                    n,
-                )
+            # A real v0.3.77 server reports a cycle as an output that failed validation with
+            # no reasons, so no node_errors (checked against a running v0.3.77).
+            for n in visiting[visiting.index(unique_id) :]:
+                self.validated[n] = (False, [], n)
             return self.validated[unique_id]
 
         node = self.prompt[unique_id]

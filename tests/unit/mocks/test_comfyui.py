@@ -1030,3 +1030,36 @@ def test_model_free_graph_gives_the_real_servers_shapes(api: httpx.Client) -> No
             png = Image.open(io.BytesIO(api.get("/view", params=image).content)).convert("RGB")
             got[node].append((png.width, png.height, png.getpixel((0, 0))))
     assert got == REAL_SHAPES
+
+
+def test_dependency_cycle_fails_validation_without_node_errors(api: httpx.Client) -> None:
+    """A running Comfy-Org/ComfyUI v0.3.77 (execution.py validate_inputs) answers a cycle
+    with prompt_outputs_failed_validation, empty details and no node_errors."""
+    prompt = {
+        "1": {"class_type": "ImageInvert", "inputs": {"image": ["2", 0]}},
+        "2": {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}},
+        "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "c"}},
+    }
+    assert post_error(api, {"prompt": prompt}) == {
+        "error": {
+            "type": "prompt_outputs_failed_validation",
+            "message": "Prompt outputs failed validation",
+            "details": "",
+            "extra_info": {},
+        },
+        "node_errors": {},
+    }
+
+
+def test_unknown_route_is_an_empty_404(api: httpx.Client) -> None:
+    """aiohttp's default 404 as ComfyUI v0.3.77 serves it: no body."""
+    for path in ("/nope", "/api/nope"):
+        r = api.get(path)
+        assert (r.status_code, r.content) == (404, b"")
+
+
+def test_model_folders_are_the_releases(api: httpx.Client) -> None:
+    """folder_paths.py folder_names_and_paths at Comfy-Org/ComfyUI v0.3.77."""
+    folders = api.get("/models").json()
+    assert folders[-3:] == ["classifiers", "model_patches", "audio_encoders"]
+    assert "latent_upscale_models" in folders and len(folders) == 21
