@@ -304,3 +304,65 @@ class StringConcatenate(Node):
         self, string_a: str, string_b: str, delimiter: str = "", **_: Any
     ) -> tuple[Any, ...]:
         return (delimiter.join([string_a, string_b]),)
+
+
+@register
+class ImageFlip(Node):
+    """comfy_extras/nodes_images.py ImageFlip: x flips rows, y flips columns."""
+
+    class_type = "ImageFlip"
+
+    def compute(self, image: np.ndarray, flip_method: str, **_: Any) -> tuple[Any, ...]:
+        return (np.flip(image, axis=1 if flip_method.startswith("x") else 2).copy(),)
+
+
+@register
+class ImageCrop(Node):
+    """comfy_extras/nodes_images.py ImageCrop: the origin is clamped inside the image."""
+
+    class_type = "ImageCrop"
+
+    def compute(
+        self, image: np.ndarray, width: int, height: int, x: int, y: int, **_: Any
+    ) -> tuple[Any, ...]:
+        x, y = min(x, image.shape[2] - 1), min(y, image.shape[1] - 1)
+        return (image[:, y : y + height, x : x + width, :].copy(),)
+
+
+@register
+class RepeatImageBatch(Node):
+    class_type = "RepeatImageBatch"
+
+    def compute(self, image: np.ndarray, amount: int, **_: Any) -> tuple[Any, ...]:
+        return (np.tile(image, (amount, 1, 1, 1)),)
+
+
+@register
+class ImageFromBatch(Node):
+    class_type = "ImageFromBatch"
+
+    def compute(
+        self, image: np.ndarray, batch_index: int, length: int, **_: Any
+    ) -> tuple[Any, ...]:
+        start = min(image.shape[0] - 1, batch_index)
+        return (image[start : start + min(image.shape[0] - start, length)].copy(),)
+
+
+@register
+class ThresholdMask(Node):
+    """comfy_extras/nodes_mask.py ThresholdMask: (mask > value) as 0/1."""
+
+    class_type = "ThresholdMask"
+
+    def compute(self, mask: np.ndarray, value: float, **_: Any) -> tuple[Any, ...]:
+        return ((mask > value).astype(np.float32),)
+
+
+@register
+class EmptySD3LatentImage(Node):
+    """comfy_extras/nodes_sd3.py: 16 latent channels."""
+
+    class_type = "EmptySD3LatentImage"
+
+    def compute(self, width: int, height: int, batch_size: int = 1, **_: Any) -> tuple[Any, ...]:
+        return ({"samples": np.zeros((batch_size, 16, height // 8, width // 8), np.float32)},)

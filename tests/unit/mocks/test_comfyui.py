@@ -1020,8 +1020,46 @@ MODEL_FREE_PROMPT: dict[str, Any] = {
 REAL_SHAPES = {"3": [(96, 40, (0, 255, 255))] * 3, "6": [(24, 16, (127, 127, 127))]}
 
 
-def test_model_free_graph_gives_the_real_servers_shapes(api: httpx.Client) -> None:
-    pid = api.post("/prompt", json={"prompt": MODEL_FREE_PROMPT}).json()["prompt_id"]
+# Crop clamps its origin and size, the batch is repeated then sliced past its end, a
+# threshold mask is 0/1: a real Comfy-Org/ComfyUI v0.3.77 gave these
+# (comfy_extras/nodes_images.py ImageCrop/RepeatImageBatch/ImageFromBatch/ImageFlip,
+# comfy_extras/nodes_mask.py ThresholdMask).
+BATCH_PROMPT: dict[str, Any] = {
+    "1": {
+        "class_type": "EmptyImage",
+        "inputs": {"width": 50, "height": 30, "batch_size": 2, "color": 0x00FF00},
+    },
+    "2": {
+        "class_type": "ImageCrop",
+        "inputs": {"image": ["1", 0], "width": 20, "height": 100, "x": 40, "y": 5},
+    },
+    "3": {"class_type": "RepeatImageBatch", "inputs": {"image": ["2", 0], "amount": 3}},
+    "4": {
+        "class_type": "ImageFromBatch",
+        "inputs": {"image": ["3", 0], "batch_index": 4, "length": 5},
+    },
+    "5": {
+        "class_type": "ImageFlip",
+        "inputs": {"image": ["4", 0], "flip_method": "x-axis: vertically"},
+    },
+    "6": {"class_type": "SaveImage", "inputs": {"images": ["5", 0], "filename_prefix": "b"}},
+    "7": {"class_type": "SolidMask", "inputs": {"value": 0.6, "width": 12, "height": 9}},
+    "8": {"class_type": "ThresholdMask", "inputs": {"mask": ["7", 0], "value": 0.5}},
+    "9": {"class_type": "MaskToImage", "inputs": {"mask": ["8", 0]}},
+    "10": {"class_type": "PreviewImage", "inputs": {"images": ["9", 0]}},
+}
+BATCH_REAL_SHAPES = {"6": [(10, 25, (0, 255, 0))] * 2, "10": [(12, 9, (255, 255, 255))]}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [(MODEL_FREE_PROMPT, REAL_SHAPES), (BATCH_PROMPT, BATCH_REAL_SHAPES)],
+    ids=["colours-and-masks", "crop-and-batches"],
+)
+def test_model_free_graph_gives_the_real_servers_shapes(
+    api: httpx.Client, prompt: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    pid = api.post("/prompt", json={"prompt": prompt}).json()["prompt_id"]
     entry = wait_for(lambda: api.get(f"/history/{pid}").json().get(pid))
     got = {}
     for node, out in entry["outputs"].items():
@@ -1029,7 +1067,7 @@ def test_model_free_graph_gives_the_real_servers_shapes(api: httpx.Client) -> No
         for image in out["images"]:
             png = Image.open(io.BytesIO(api.get("/view", params=image).content)).convert("RGB")
             got[node].append((png.width, png.height, png.getpixel((0, 0))))
-    assert got == REAL_SHAPES
+    assert got == expected
 
 
 def test_dependency_cycle_fails_validation_without_node_errors(api: httpx.Client) -> None:
