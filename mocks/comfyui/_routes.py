@@ -59,6 +59,29 @@ FRONTEND_VERSION = "1.32.10"  # requirements.txt comfyui-frontend-package at v0.
 TEMPLATES_VERSION = "0.7.25"  # requirements.txt comfyui-workflow-templates at v0.3.77
 # comfy_api/feature_flags.py SERVER_FEATURE_FLAGS (max_upload_size: 100 MB default)
 FEATURES: dict[str, Any] = {"supports_preview_metadata": True, "max_upload_size": 104857600}
+# GET /extensions of a v0.3.77 server with its pinned frontend and no custom web extensions
+EXTENSIONS = [
+    "/extensions/core/groupNode.js",
+    "/extensions/core/maskEditorOld.js",
+    "/extensions/core/clipspace.js",
+    "/extensions/core/widgetInputs.js",
+    "/extensions/core/groupNodeManage.js",
+    "/extensions/core/maskeditor/constants.js",
+    "/extensions/core/maskeditor/types.js",
+    "/extensions/core/load3d/ViewHelperManager.js",
+    "/extensions/core/load3d/ControlsManager.js",
+    "/extensions/core/load3d/RecordingManager.js",
+    "/extensions/core/load3d/ModelExporter.js",
+    "/extensions/core/load3d/AnimationManager.js",
+    "/extensions/core/load3d/LoaderManager.js",
+    "/extensions/core/load3d/LightingManager.js",
+    "/extensions/core/load3d/CameraManager.js",
+    "/extensions/core/load3d/SceneModelManager.js",
+    "/extensions/core/load3d/SceneManager.js",
+    "/extensions/core/load3d/interfaces.js",
+    "/extensions/core/load3d/exportMenuHelper.js",
+    "/extensions/core/load3d/EventManager.js",
+]
 SERVER_ERROR = "500 Internal Server Error\n\nServer got itself in trouble"
 
 
@@ -260,6 +283,25 @@ def build_router(hub: Hub, control: ControlPlane) -> APIRouter:
             return Response(status_code=404)
         return JSONResponse(MODEL_FOLDERS[folder])
 
+    @router.get("/extensions")
+    async def extensions() -> list[str]:
+        return list(EXTENSIONS)
+
+    @router.get("/settings")
+    async def settings() -> dict[str, Any]:
+        """app/user_manager settings of a fresh single-user server."""
+        return {}
+
+    @router.get("/users")
+    async def users() -> dict[str, Any]:
+        """app/user_manager.py GET /users without --multi-user."""
+        return {"storage": "server", "migrated": True}
+
+    @router.get("/internal/logs")
+    async def internal_logs() -> str:
+        """api_server/routes/internal: the server's log text (the mock keeps none)."""
+        return ""
+
     @router.get("/features")
     async def features() -> dict[str, Any]:
         return dict(FEATURES)
@@ -371,8 +413,9 @@ async def _upload(space: Space, request: Request) -> Response:
     if not isinstance(image, UploadFile) or not image.filename:
         return Response(status_code=400)
     kind = str(form.get("type") or "input")
-    upload_dir = space.folder(kind) or space.folder("input")
-    assert upload_dir is not None
+    upload_dir = space.folder(kind)
+    if upload_dir is None:  # folder_paths gives None; os.path.join(None) raises: a 500
+        return PlainTextResponse(SERVER_ERROR, status_code=500)
     base = str(upload_dir.resolve())
     subfolder = str(form.get("subfolder") or "")
     folder = Path(os.path.join(base, os.path.normpath(subfolder)))

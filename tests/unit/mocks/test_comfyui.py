@@ -1101,3 +1101,20 @@ def test_model_folders_are_the_releases(api: httpx.Client) -> None:
     folders = api.get("/models").json()
     assert folders[-3:] == ["classifiers", "model_patches", "audio_encoders"]
     assert "latent_upscale_models" in folders and len(folders) == 21
+
+
+def test_small_routes_of_the_release(api: httpx.Client) -> None:
+    """Comfy-Org/ComfyUI v0.3.77 server.py and app/user_manager.py, as a fresh --cpu server
+    answered them."""
+    assert api.get("/settings").json() == {}
+    assert api.get("/users").json() == {"storage": "server", "migrated": True}
+    extensions = api.get("/api/extensions").json()
+    assert "/extensions/core/groupNode.js" in extensions
+    assert isinstance(api.get("/internal/logs").json(), str)
+
+
+def test_upload_with_an_unknown_type_is_a_server_error(api: httpx.Client) -> None:
+    """server.py image_upload: folder_paths.get_directory_by_type("bogus") is None and
+    os.path.join(None, ...) raises, so aiohttp answers 500 (v0.3.77)."""
+    r = api.post("/upload/image", files={"image": ("t.png", b"x")}, data={"type": "bogus"})
+    assert r.status_code == 500
