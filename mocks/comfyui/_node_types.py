@@ -366,3 +366,46 @@ class EmptySD3LatentImage(Node):
 
     def compute(self, width: int, height: int, batch_size: int = 1, **_: Any) -> tuple[Any, ...]:
         return ({"samples": np.zeros((batch_size, 16, height // 8, width // 8), np.float32)},)
+
+
+def resize(images: np.ndarray, width: int, height: int, crop: str = "disabled") -> np.ndarray:
+    """comfy/utils.py common_upscale's geometry (centre crop to the new aspect, then scale);
+    every method samples nearest pixels here."""
+    h, w = images.shape[1:3]
+    if crop == "center":
+        old, new = w / h, width / height
+        x = round((w - w * (new / old)) / 2) if old > new else 0
+        y = round((h - h * (old / new)) / 2) if old < new else 0
+        images = images[:, y : h - y, x : w - x]
+        h, w = images.shape[1:3]
+    rows = (np.arange(height) * h // height).clip(0, h - 1)
+    cols = (np.arange(width) * w // width).clip(0, w - 1)
+    return images[:, rows][:, :, cols]
+
+
+@register
+class ImageScale(Node):
+    """nodes.py ImageScale: a 0 side keeps the aspect ratio; both 0 keeps the image."""
+
+    class_type = "ImageScale"
+
+    def compute(
+        self, image: np.ndarray, width: int, height: int, crop: str = "disabled", **_: Any
+    ) -> tuple[Any, ...]:
+        if width == 0 and height == 0:
+            return (image,)
+        h, w = image.shape[1:3]
+        if width == 0:
+            width = max(1, round(w * height / h))
+        elif height == 0:
+            height = max(1, round(h * width / w))
+        return (resize(image, width, height, crop),)
+
+
+@register
+class ImageScaleBy(Node):
+    class_type = "ImageScaleBy"
+
+    def compute(self, image: np.ndarray, scale_by: float, **_: Any) -> tuple[Any, ...]:
+        h, w = image.shape[1:3]
+        return (resize(image, round(w * scale_by), round(h * scale_by)),)

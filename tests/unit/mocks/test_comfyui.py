@@ -1048,13 +1048,45 @@ BATCH_PROMPT: dict[str, Any] = {
     "9": {"class_type": "MaskToImage", "inputs": {"mask": ["8", 0]}},
     "10": {"class_type": "PreviewImage", "inputs": {"images": ["9", 0]}},
 }
+
+
+def image_scale(method: str, width: int, height: int, crop: str) -> dict[str, Any]:
+    inputs = {"image": ["1", 0], "upscale_method": method, "width": width, "height": height}
+    return {"class_type": "ImageScale", "inputs": {**inputs, "crop": crop}}
+
+
+# nodes.py ImageScale (a 0 side keeps the aspect, centre crop) and ImageScaleBy (rounded)
+SCALE_PROMPT: dict[str, Any] = {
+    "1": {
+        "class_type": "EmptyImage",
+        "inputs": {"width": 50, "height": 30, "batch_size": 1, "color": 0x0000FF},
+    },
+    "2": image_scale("bilinear", 0, 45, "disabled"),
+    "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "s1"}},
+    "4": image_scale("nearest-exact", 20, 20, "center"),
+    "5": {"class_type": "SaveImage", "inputs": {"images": ["4", 0], "filename_prefix": "s2"}},
+    "6": {
+        "class_type": "ImageScaleBy",
+        "inputs": {"image": ["1", 0], "upscale_method": "area", "scale_by": 0.33},
+    },
+    "7": {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": "s3"}},
+}
+SCALE_REAL_SHAPES = {
+    "3": [(75, 45, (0, 0, 255))],
+    "5": [(20, 20, (0, 0, 255))],
+    "7": [(16, 10, (0, 0, 255))],
+}
 BATCH_REAL_SHAPES = {"6": [(10, 25, (0, 255, 0))] * 2, "10": [(12, 9, (255, 255, 255))]}
 
 
 @pytest.mark.parametrize(
     ("prompt", "expected"),
-    [(MODEL_FREE_PROMPT, REAL_SHAPES), (BATCH_PROMPT, BATCH_REAL_SHAPES)],
-    ids=["colours-and-masks", "crop-and-batches"],
+    [
+        (MODEL_FREE_PROMPT, REAL_SHAPES),
+        (BATCH_PROMPT, BATCH_REAL_SHAPES),
+        (SCALE_PROMPT, SCALE_REAL_SHAPES),
+    ],
+    ids=["colours-and-masks", "crop-and-batches", "scale"],
 )
 def test_model_free_graph_gives_the_real_servers_shapes(
     api: httpx.Client, prompt: dict[str, Any], expected: dict[str, Any]
