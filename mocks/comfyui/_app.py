@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mocks._control import ControlPlane, install_control
 
@@ -21,4 +23,12 @@ def create_app(config: Config) -> FastAPI:
     app.include_router(router)
     app.include_router(router, prefix="/api")
     app.state.hub = hub
+
+    @app.exception_handler(StarletteHTTPException)
+    async def bare_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """ComfyUI (aiohttp) answers an unknown route 404 with an empty body."""
+        if exc.status_code == 404:
+            return Response(status_code=404)
+        return await http_exception_handler(request, exc)
+
     return app

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 import traceback
 from collections.abc import Iterable
 from typing import Any
 
-from PIL import Image
-
 from . import _images
-from ._state import Config, QueueItem, Space
+from ._node_types import NODES, MockExecutionError
+from ._state import CacheEntry, Config, QueueItem, Space
 
-MAGIC_ERROR_TOKEN = "__MOCK_EXECUTION_ERROR__"
 FLAG_FAIL_NODE = "comfyui.fail_node"
 FLAG_STEP_SECONDS = "comfyui.step_seconds"
 MAXIMUM_HISTORY_SIZE = 10000
@@ -24,32 +23,64 @@ class Interrupted(Exception):
     """ComfyUI's InterruptProcessingException."""
 
 
-class MockExecutionError(RuntimeError):
-    """Raised by a node when the mock is told to fail."""
-
-
 def now_ms() -> int:
     """Milliseconds since the epoch, as ComfyUI's timestamps."""
     return int(time.time() * 1000)
 
 
-def execution_order(prompt: dict[str, Any], outputs: Iterable[str]) -> list[str]:
-    """Nodes needed by `outputs`, dependencies first (depth-first over inputs)."""
+def _is_link(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2
+
+
+def execution_order(
+    prompt: dict[str, Any], outputs: Iterable[str], cached: Iterable[str] = ()
+) -> list[str]:
+    """Nodes staged for `outputs`, dependencies first.
+
+    As ComfyUI's ExecutionList.add_node (comfy_execution/graph.py, v0.3.77): every output
+    is staged, a cached dependency is not (its outputs come from the cache)."""
     order: list[str] = []
     seen: set[str] = set()
+    skip = set(cached)
 
     def visit(node_id: str) -> None:
         if node_id in seen:
             return
         seen.add(node_id)
         for value in prompt[node_id].get("inputs", {}).values():
-            if isinstance(value, list) and len(value) == 2:
+            if _is_link(value) and value[0] not in skip:
                 visit(value[0])
         order.append(node_id)
 
     for out in outputs:
         visit(out)
     return order
+
+
+def input_signatures(prompt: dict[str, Any], is_changed: Any) -> dict[str, str]:
+    """Each node's cache key: class, IS_CHANGED and inputs, linked ancestors' keys included.
+
+    ComfyUI v0.3.77 comfy_execution/caching.py CacheKeySetInputSignature: a node whose
+    signature is unchanged is served from the output cache."""
+    signatures: dict[str, str] = {}
+
+    def signature(node_id: str, visiting: tuple[str, ...]) -> str:
+        if node_id in signatures:
+            return signatures[node_id]
+        node = prompt[node_id]
+        parts: list[Any] = [node["class_type"], is_changed(node_id)]
+        for name in sorted(node.get("inputs", {})):
+            value = node["inputs"][name]
+            if _is_link(value) and value[0] in prompt and value[0] not in visiting:
+                parts.append([name, signature(value[0], (*visiting, node_id)), value[1]])
+            else:
+                parts.append([name, value])
+        signatures[node_id] = json.dumps(parts, sort_keys=True, default=str)
+        return signatures[node_id]
+
+    for node_id in prompt:
+        signature(node_id, ())
+    return signatures
 
 
 def _format_value(x: Any) -> Any:
@@ -73,6 +104,11 @@ class Run:
         self.executed: list[str] = []
         self.ui_outputs: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
+        self.progress: dict[str, dict[str, Any]] = {}
+        self.node_id = ""
+        self.root = space.root
+        self.prompt = item.prompt
+        self.extra_pnginfo: dict[str, Any] | None = item.extra_data.get("extra_pnginfo")
         self.success = True
 
     async def add_message(self, event: str, data: dict[str, Any], broadcast: bool) -> None:
@@ -89,18 +125,85 @@ class Run:
         if self.space.interrupted:
             raise Interrupted
 
+    def is_changed(self, node_id: str) -> Any:
+        """IS_CHANGED: LoadImage's file hash (nodes.py LoadImage.IS_CHANGED); a node the
+        mock is told to fail always runs again."""
+        node = self.item.prompt[node_id]
+        if self.flags.get(FLAG_FAIL_NODE) in (node_id, node["class_type"]):
+            return random.random()
+        return NODES[node["class_type"]].is_changed(self.root, node.get("inputs", {}))
+
+    async def progress_state(self, node_id: str, state: str, value: float, maximum: float) -> None:
+        """progress_state with every non-pending node, as WebUIProgressHandler sends it
+        (comfy_execution/progress.py, v0.3.77); broadcast when the prompt has no client."""
+        self.progress[node_id] = {
+            "value": value,
+            "max": maximum,
+            "state": state,
+            "node_id": node_id,
+            "prompt_id": self.prompt_id,
+            "display_node_id": node_id,
+            "parent_node_id": None,
+            "real_node_id": node_id,
+        }
+        await self.space.send_json(
+            "progress_state",
+            {"prompt_id": self.prompt_id, "nodes": {k: dict(v) for k, v in self.progress.items()}},
+            self.client_id,
+        )
+
+    async def finish(self, node_id: str) -> None:
+        """finish_progress: state finished, value = max."""
+        maximum = self.progress.get(node_id, {}).get("max", 1)
+        await self.progress_state(node_id, "finished", maximum, maximum)
+
+    def record_ui(self, node_id: str, ui: dict[str, Any]) -> None:
+        self.ui_outputs[node_id] = ui
+        self.meta[node_id] = {
+            "node_id": node_id,
+            "display_node": node_id,
+            "parent_node": None,
+            "real_node_id": node_id,
+        }
+
     async def execute(self) -> dict[str, Any]:
-        """Run all nodes; return the history entry."""
+        """Run all nodes not served from the cache; return the history entry.
+
+        As PromptExecutor.execute_async (execution.py, v0.3.77)."""
         space, pid = self.space, self.prompt_id
         space.interrupted = False
         space.client_id = self.client_id
         await self.add_message("execution_start", {"prompt_id": pid}, broadcast=False)
-        await self.add_message("execution_cached", {"nodes": [], "prompt_id": pid}, broadcast=False)
         prompt = self.item.prompt
-        for node_id in execution_order(prompt, self.item.outputs):
+        signatures = input_signatures(prompt, self.is_changed)
+        space.cache = {k: v for k, v in space.cache.items() if k in signatures.values()}
+        cached = [n for n in prompt if signatures[n] in space.cache]
+        await self.add_message(
+            "execution_cached", {"nodes": cached, "prompt_id": pid}, broadcast=False
+        )
+        for node_id in cached:
+            self.values[node_id] = space.cache[signatures[node_id]].outputs
+        for node_id in execution_order(prompt, self.item.outputs, cached):
             class_type = prompt[node_id]["class_type"]
+            hit = space.cache.get(signatures[node_id])
+            if hit is not None:
+                if self.client_id is not None:
+                    await self.to_client(
+                        "executed",
+                        {
+                            "node": node_id,
+                            "display_node": node_id,
+                            "output": hit.ui,
+                            "prompt_id": pid,
+                        },
+                    )
+                    if hit.ui is not None:
+                        self.record_ui(node_id, hit.ui)
+                await self.finish(node_id)
+                continue
             try:
                 self.check_interrupt()
+                await self.progress_state(node_id, "running", 0.0, 1.0)
                 space.last_node_id = node_id
                 await self.to_client(
                     "executing", {"node": node_id, "display_node": node_id, "prompt_id": pid}
@@ -128,18 +231,14 @@ class Run:
                 )
                 break
             self.executed.append(node_id)
+            space.cache[signatures[node_id]] = CacheEntry(self.values[node_id], ui or None)
             if ui:
-                self.ui_outputs[node_id] = ui
-                self.meta[node_id] = {
-                    "node_id": node_id,
-                    "display_node": node_id,
-                    "parent_node": None,
-                    "real_node_id": node_id,
-                }
+                self.record_ui(node_id, ui)
                 await self.to_client(
                     "executed",
                     {"node": node_id, "display_node": node_id, "output": ui, "prompt_id": pid},
                 )
+            await self.finish(node_id)
         else:
             await self.add_message("execution_success", {"prompt_id": pid}, broadcast=False)
         space.last_node_id = None
@@ -174,117 +273,43 @@ class Run:
             "current_outputs": [],
         }
 
-    def link(self, inputs: dict[str, Any], name: str) -> Any:
-        value = inputs[name]
-        if not (isinstance(value, list) and len(value) == 2):
-            raise TypeError(f"input '{name}' is not linked to a node output")
-        return self.values[value[0]][value[1]]
+    def resolve(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Literal inputs as given, linked ones from the producing node's outputs."""
+        return {
+            name: self.values[value[0]][value[1]] if _is_link(value) else value
+            for name, value in inputs.items()
+        }
 
     async def run_node(
         self, node_id: str, class_type: str, inputs: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
         fail = self.flags.get(FLAG_FAIL_NODE)
         if fail is not None and fail in (node_id, class_type):
             raise MockExecutionError(f"mock failure injected for node {node_id} ({class_type})")
-        ui: dict[str, Any] = {}
-        if class_type == "CheckpointLoaderSimple":
-            name = inputs["ckpt_name"]
-            out: list[Any] = [f"MODEL:{name}", f"CLIP:{name}", f"VAE:{name}"]
-        elif class_type == "CLIPTextEncode":
-            text = str(inputs["text"])
-            self.link(inputs, "clip")
-            if MAGIC_ERROR_TOKEN in text:
-                raise MockExecutionError(
-                    f"mock execution error: prompt contains {MAGIC_ERROR_TOKEN}"
-                )
-            out = [{"text": text}]
-        elif class_type == "EmptyLatentImage":
-            w, h = int(inputs["width"]) // 8 * 8, int(inputs["height"]) // 8 * 8
-            out = [
-                {"width": w, "height": h, "batch": int(inputs.get("batch_size", 1)), "seed": None}
-            ]
-        elif class_type == "KSampler":
-            out = [await self.sample(node_id, inputs)]
-        elif class_type == "VAEDecode":
-            latent = self.link(inputs, "samples")
-            self.link(inputs, "vae")
-            out = [await asyncio.to_thread(self.decode, latent), None]
-        elif class_type == "LoadImage":
-            path = self.space.root / "input" / str(inputs["image"])
-            with Image.open(path) as img:
-                image = img.convert("RGB")
-            out = [[image], None]
-        elif class_type in ("SaveImage", "PreviewImage"):
-            images: list[Image.Image] = self.link(inputs, "images")
-            if class_type == "SaveImage":
-                prefix, kind = str(inputs.get("filename_prefix", "ComfyUI")), "output"
-            else:
-                letters = "".join(random.choice("abcdefghijklmnopqrstupvxyz") for _ in range(5))
-                prefix, kind = f"ComfyUI_temp_{letters}", "temp"
-            folder = self.space.root / kind
-            ui = {
-                "images": await asyncio.to_thread(_images.save_images, images, folder, prefix, kind)
-            }
-            out = []
-        elif class_type == "SaveImageWebsocket":
-            for image in self.link(inputs, "images"):
-                frame = await asyncio.to_thread(_images.preview_frame, image)
-                await self.space.send_bytes(frame, self.client_id)
-            out = []
-        else:  # validated prompts only contain known classes
-            raise MockExecutionError(f"mock cannot execute {class_type}")
-        self.values[node_id] = out
+        self.node_id = node_id
+        outputs, ui = await NODES[class_type]().run(self, **self.resolve(inputs))
+        self.values[node_id] = outputs
         return ui
 
-    async def sample(self, node_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        self.link(inputs, "model")
-        self.link(inputs, "positive")
-        self.link(inputs, "negative")
-        latent = dict(self.link(inputs, "latent_image"))
-        steps, seed = int(inputs["steps"]), int(inputs["seed"])
+    async def send_bytes(self, data: bytes) -> None:
+        await self.space.send_bytes(data, self.client_id)
+
+    async def sample_steps(self, steps: int, seed: int, width: int, height: int) -> None:
+        node_id = self.node_id
         step_seconds = float(self.flags.get(FLAG_STEP_SECONDS, self.config.step_seconds))
         send_previews = self.config.previews and self.client_id is not None
         for step in range(1, steps + 1):
             self.check_interrupt()
-            if step_seconds > 0:
-                await asyncio.sleep(step_seconds)
-            else:
-                await asyncio.sleep(0)
+            await asyncio.sleep(max(0.0, step_seconds))
             self.check_interrupt()
+            await self.progress_state(node_id, "running", step, steps)
             await self.to_client(
                 "progress",
                 {"value": step, "max": steps, "prompt_id": self.prompt_id, "node": node_id},
             )
-            await self.to_client(
-                "progress_state",
-                {
-                    "prompt_id": self.prompt_id,
-                    "nodes": {
-                        node_id: {
-                            "value": step,
-                            "max": steps,
-                            "state": "running" if step < steps else "finished",
-                            "node_id": node_id,
-                            "prompt_id": self.prompt_id,
-                            "display_node_id": node_id,
-                            "parent_node_id": None,
-                            "real_node_id": node_id,
-                        }
-                    },
-                },
-            )
             if send_previews:
-                img = _images.preview(seed, step, steps, latent["width"], latent["height"])
-                await self.space.send_bytes(_images.preview_frame(img), self.client_id)
-        latent["seed"] = seed
-        return latent
-
-    @staticmethod
-    def decode(latent: dict[str, Any]) -> list[Image.Image]:
-        w, h, seed = latent["width"], latent["height"], latent["seed"]
-        if seed is None:  # an unsampled latent decodes to flat grey
-            return [Image.new("RGB", (w, h), (128, 128, 128)) for _ in range(latent["batch"])]
-        return [_images.generate(seed, i, w, h) for i in range(latent["batch"])]
+                img = _images.preview(seed, step, steps, width, height)
+                await self.send_bytes(_images.preview_frame(img))
 
 
 async def worker(space: Space, config: Config, flags_of: Any) -> None:

@@ -10,6 +10,7 @@ import struct
 from pathlib import Path
 
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 PREVIEW_IMAGE = 1  # binary WebSocket event: 4-byte BE event, 4-byte BE format, image bytes
 FORMAT_JPEG = 1
@@ -31,10 +32,15 @@ def preview(seed: int, step: int, steps: int, width: int, height: int) -> Image.
     return Image.blend(grey, final, step / max(1, steps))
 
 
-def png_bytes(image: Image.Image, compress_level: int = 1) -> bytes:
-    """Encode an image as PNG."""
+def png_bytes(
+    image: Image.Image, compress_level: int = 1, text: dict[str, str] | None = None
+) -> bytes:
+    """Encode an image as PNG, with tEXt chunks from `text`."""
+    info = PngInfo()
+    for key, value in (text or {}).items():
+        info.add_text(key, value)
     buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=compress_level)
+    image.save(buf, format="PNG", compress_level=compress_level, pnginfo=info)
     return buf.getvalue()
 
 
@@ -68,7 +74,12 @@ def save_path(
 
 
 def save_images(
-    images: list[Image.Image], output_dir: Path, filename_prefix: str, kind: str
+    images: list[Image.Image],
+    output_dir: Path,
+    filename_prefix: str,
+    kind: str,
+    text: dict[str, str] | None = None,
+    compress_level: int = 1,
 ) -> list[dict[str, str]]:
     """Save images as <prefix>_<counter:05>_.png; return ComfyUI `images` entries."""
     if not images:
@@ -79,7 +90,7 @@ def save_images(
     results = []
     for image in images:
         name = f"{filename}_{counter:05}_.png"
-        (folder / name).write_bytes(png_bytes(image))
+        (folder / name).write_bytes(png_bytes(image, compress_level, text))
         results.append({"filename": name, "subfolder": subfolder, "type": kind})
         counter += 1
     return results

@@ -19,9 +19,11 @@ def object_info() -> dict[str, Any]:
 
 
 def object_info_for(input_files: list[str]) -> dict[str, Any]:
-    """/object_info with LoadImage's combo listing the namespace's input files."""
+    """/object_info with LoadImage's combo listing the input folder's top-level files
+    (nodes.py LoadImage.INPUT_TYPES lists os.listdir(input_dir), files only)."""
     info = copy.deepcopy(object_info())
-    info["LoadImage"]["input"]["required"]["image"][0] = sorted(input_files)
+    top = [name for name in input_files if "/" not in name]
+    info["LoadImage"]["input"]["required"]["image"][0] = sorted(top)
     return info
 
 

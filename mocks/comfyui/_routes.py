@@ -23,28 +23,65 @@ from mocks._control import ControlPlane, namespace_of
 from . import _nodes
 from ._executor import worker
 from ._state import Client, Hub, QueueItem, Space
-from ._validate import INVALID_PROMPT_ID, NO_PROMPT, is_valid_prompt_id, validate_prompt
+from ._validate import NO_PROMPT, validate_prompt
 
+# folder_paths.folder_names_and_paths at v0.3.77, in its order
 MODEL_FOLDERS: dict[str, list[str]] = {
     "checkpoints": _nodes.checkpoints(),
     "configs": ["v1-inference.yaml", "v2-inference.yaml"],
-    "loras": [],
-    "vae": [],
-    "text_encoders": [],
-    "diffusion_models": [],
-    "clip_vision": [],
-    "style_models": [],
-    "embeddings": [],
-    "diffusers": [],
-    "vae_approx": [],
-    "controlnet": [],
-    "gligen": [],
-    "upscale_models": [],
-    "custom_nodes": [],
-    "hypernetworks": [],
-    "photomaker": [],
-    "classifiers": [],
+    **{
+        name: []
+        for name in (
+            "loras",
+            "vae",
+            "text_encoders",
+            "diffusion_models",
+            "clip_vision",
+            "style_models",
+            "embeddings",
+            "diffusers",
+            "vae_approx",
+            "controlnet",
+            "gligen",
+            "upscale_models",
+            "latent_upscale_models",
+            "custom_nodes",
+            "hypernetworks",
+            "photomaker",
+            "classifiers",
+            "model_patches",
+            "audio_encoders",
+        )
+    },
 }
+RELEASE = "0.3.77"  # Comfy-Org/ComfyUI tag v0.3.77 (59afc398); see README.md
+FRONTEND_VERSION = "1.32.10"  # requirements.txt comfyui-frontend-package at v0.3.77
+TEMPLATES_VERSION = "0.7.25"  # requirements.txt comfyui-workflow-templates at v0.3.77
+# comfy_api/feature_flags.py SERVER_FEATURE_FLAGS (max_upload_size: 100 MB default)
+FEATURES: dict[str, Any] = {"supports_preview_metadata": True, "max_upload_size": 104857600}
+# GET /extensions of a v0.3.77 server with its pinned frontend and no custom web extensions
+EXTENSIONS = [
+    "/extensions/core/groupNode.js",
+    "/extensions/core/maskEditorOld.js",
+    "/extensions/core/clipspace.js",
+    "/extensions/core/widgetInputs.js",
+    "/extensions/core/groupNodeManage.js",
+    "/extensions/core/maskeditor/constants.js",
+    "/extensions/core/maskeditor/types.js",
+    "/extensions/core/load3d/ViewHelperManager.js",
+    "/extensions/core/load3d/ControlsManager.js",
+    "/extensions/core/load3d/RecordingManager.js",
+    "/extensions/core/load3d/ModelExporter.js",
+    "/extensions/core/load3d/AnimationManager.js",
+    "/extensions/core/load3d/LoaderManager.js",
+    "/extensions/core/load3d/LightingManager.js",
+    "/extensions/core/load3d/CameraManager.js",
+    "/extensions/core/load3d/SceneModelManager.js",
+    "/extensions/core/load3d/SceneManager.js",
+    "/extensions/core/load3d/interfaces.js",
+    "/extensions/core/load3d/exportMenuHelper.js",
+    "/extensions/core/load3d/EventManager.js",
+]
 SERVER_ERROR = "500 Internal Server Error\n\nServer got itself in trouble"
 
 
@@ -97,11 +134,7 @@ def build_router(hub: Hub, control: ControlPlane) -> APIRouter:
                         data = None
                     if isinstance(data, dict) and data.get("type") == "feature_flags":
                         client.feature_flags = data.get("data") or {}
-                        features = {
-                            "supports_preview_metadata": False,
-                            "max_upload_size": 104857600,
-                        }
-                        await client.send_json({"type": "feature_flags", "data": features})
+                        await client.send_json({"type": "feature_flags", "data": FEATURES})
                 first = False
         finally:
             if space.clients.get(sid) is client:
@@ -109,26 +142,25 @@ def build_router(hub: Hub, control: ControlPlane) -> APIRouter:
 
     @router.post("/prompt")
     async def post_prompt(request: Request) -> Response:
+        """server.py post_prompt (Comfy-Org/ComfyUI v0.3.77)."""
         space = space_of(request)
         body = await _json_body(request)
-        if not isinstance(body, dict):
+        if not isinstance(body, dict | list):
             return PlainTextResponse(SERVER_ERROR, status_code=500)
-        if "number" in body:
+        if isinstance(body, dict) and "number" in body:
             number: float = float(body["number"])
         else:
-            number = -space.number if body.get("front") else space.number
+            front = isinstance(body, dict) and body.get("front")
+            number = -space.number if front else space.number
             space.number += 1
-        if "prompt" not in body:
+        if not isinstance(body, dict) or "prompt" not in body:
             return JSONResponse({"error": NO_PROMPT, "node_errors": {}}, status_code=400)
         prompt = body["prompt"]
-        client_prompt_id = body.get("prompt_id")
-        if client_prompt_id is None:
-            prompt_id = str(uuid.uuid4())
-        elif is_valid_prompt_id(client_prompt_id):
-            prompt_id = client_prompt_id
-        else:
-            return JSONResponse({"error": INVALID_PROMPT_ID, "node_errors": {}}, status_code=400)
-        if not isinstance(prompt, dict):
+        # Any prompt_id is taken as given, stringified: str(json_data.get("prompt_id", uuid4())).
+        prompt_id = str(body["prompt_id"]) if "prompt_id" in body else str(uuid.uuid4())
+        if prompt == []:  # iterating an empty list finds no output node
+            prompt = {}
+        if not isinstance(prompt, dict) or not all(isinstance(n, dict) for n in prompt.values()):
             return PlainTextResponse(SERVER_ERROR, status_code=500)
         valid = validate_prompt(
             prompt, body.get("partial_execution_targets"), set(space.input_files())
@@ -251,53 +283,67 @@ def build_router(hub: Hub, control: ControlPlane) -> APIRouter:
             return Response(status_code=404)
         return JSONResponse(MODEL_FOLDERS[folder])
 
+    @router.get("/extensions")
+    async def extensions() -> list[str]:
+        return list(EXTENSIONS)
+
+    @router.get("/settings")
+    async def settings() -> dict[str, Any]:
+        """app/user_manager settings of a fresh single-user server."""
+        return {}
+
+    @router.get("/users")
+    async def users() -> dict[str, Any]:
+        """app/user_manager.py GET /users without --multi-user."""
+        return {"storage": "server", "migrated": True}
+
+    @router.get("/internal/logs")
+    async def internal_logs() -> str:
+        """api_server/routes/internal: the server's log text (the mock keeps none)."""
+        return ""
+
     @router.get("/features")
     async def features() -> dict[str, Any]:
-        return {"supports_preview_metadata": False, "max_upload_size": 104857600}
+        return dict(FEATURES)
 
     @router.get("/system_stats")
     async def system_stats() -> dict[str, Any]:
-        return {
-            "system": {
-                "os": sys.platform,
-                "ram_total": 67108864000,
-                "ram_free": 60129542144,
-                "comfyui_version": "0.3.68",
-                "required_frontend_version": "1.28.8",
-                "installed_templates_version": "0.2.11",
-                "required_templates_version": "0.2.11",
-                "comfy_package_versions": [
-                    {
-                        "name": "comfyui-frontend-package",
-                        "installed": "1.28.8",
-                        "required": "1.28.8",
-                    },
-                    {
-                        "name": "comfyui-workflow-templates",
-                        "installed": "0.2.11",
-                        "required": "0.2.11",
-                    },
-                ],
-                "python_version": sys.version,
-                "pytorch_version": "2.8.0+cu128",
-                "embedded_python": False,
-                "deploy_environment": "local-git",
-                "argv": ["main.py", "--listen", "0.0.0.0", "--port", "8188"],
-            },
-            "devices": [
-                {
-                    "name": "cuda:0 Mock GPU : cudaMallocAsync",
-                    "type": "cuda",
-                    "index": 0,
-                    "vram_total": 25757220864,
-                    "vram_free": 24885919744,
-                    "torch_vram_total": 0,
-                    "torch_vram_free": 0,
-                }
-            ],
-        }
+        return _system_stats()
 
     return router
+
+
+def _system_stats() -> dict[str, Any]:
+    """server.py system_stats at v0.3.77 on a `--cpu` server: os.name, CPU memory as VRAM."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    ram_total = page * os.sysconf("SC_PHYS_PAGES")
+    ram_free = page * os.sysconf("SC_AVPHYS_PAGES")
+    return {
+        "system": {
+            "os": os.name,
+            "ram_total": ram_total,
+            "ram_free": ram_free,
+            "comfyui_version": RELEASE,
+            "required_frontend_version": FRONTEND_VERSION,
+            "installed_templates_version": TEMPLATES_VERSION,
+            "required_templates_version": TEMPLATES_VERSION,
+            "python_version": sys.version,
+            "pytorch_version": "2.13.0+cpu",
+            "embedded_python": False,
+            "argv": ["main.py", "--cpu", "--listen", "0.0.0.0", "--port", "8188"],
+        },
+        "devices": [
+            {
+                "name": "cpu",
+                "type": "cpu",
+                "index": None,
+                "vram_total": ram_total,
+                "vram_free": ram_free,
+                "torch_vram_total": ram_total,
+                "torch_vram_free": ram_free,
+            }
+        ],
+    }
 
 
 def _annotated(filename: str) -> tuple[str, str | None]:
@@ -367,8 +413,9 @@ async def _upload(space: Space, request: Request) -> Response:
     if not isinstance(image, UploadFile) or not image.filename:
         return Response(status_code=400)
     kind = str(form.get("type") or "input")
-    upload_dir = space.folder(kind) or space.folder("input")
-    assert upload_dir is not None
+    upload_dir = space.folder(kind)
+    if upload_dir is None:  # folder_paths gives None; os.path.join(None) raises: a 500
+        return PlainTextResponse(SERVER_ERROR, status_code=500)
     base = str(upload_dir.resolve())
     subfolder = str(form.get("subfolder") or "")
     folder = Path(os.path.join(base, os.path.normpath(subfolder)))

@@ -42,6 +42,14 @@ class QueueItem:
         return [self.number, self.prompt_id, self.prompt, self.extra_data, self.outputs]
 
 
+@dataclass
+class CacheEntry:
+    """A node's outputs and UI kept in the output cache (comfy_execution/caching.py)."""
+
+    outputs: Any
+    ui: dict[str, Any] | None
+
+
 class Client:
     """A connected /ws socket with a send lock (worker and handler both send)."""
 
@@ -79,6 +87,7 @@ class Space:
         self.client_id: str | None = None
         self.last_node_id: str | None = None
         self.worker: asyncio.Task[None] | None = None
+        self.cache: dict[str, CacheEntry] = {}
         for kind in FOLDER_TYPES:
             (root / kind).mkdir(parents=True, exist_ok=True)
         example = root / "input" / "example.png"

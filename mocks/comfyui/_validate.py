@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import traceback
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,16 +10,6 @@ from . import _nodes
 
 Error = dict[str, Any]
 BAD_LINK_MESSAGE = "Bad linked input, must be a length-2 list of [node_id, slot_index]"
-
-
-def is_valid_prompt_id(value: Any) -> bool:
-    """ComfyUI accepts only canonical lowercase hyphenated UUID strings."""
-    if not isinstance(value, str):
-        return False
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
 
 
 def simple_error(
@@ -31,12 +20,6 @@ def simple_error(
 
 
 NO_PROMPT = simple_error("no_prompt", "No prompt provided", "No prompt provided")
-INVALID_PROMPT_ID = simple_error(
-    "invalid_prompt_id",
-    "prompt_id must be a valid UUID",
-    "prompt_id must be a UUID string in canonical lowercase hyphenated form; "
-    "omit it to let the server generate one",
-)
 
 
 @dataclass
@@ -72,21 +55,10 @@ class _Validator:
         if unique_id in self.validated:
             return self.validated[unique_id]
         if unique_id in visiting:
-            cycle = [*visiting[visiting.index(unique_id) :], unique_id]
-            path = " -> ".join(f"{n} ({self.prompt[n]['class_type']})" for n in cycle)
-            for n in dict.fromkeys(cycle):
-                self.validated[n] = (
-                    False,
-                    [
-                        {
-                            "type": "dependency_cycle",
-                            "message": "Dependency cycle detected",
-                            "details": path,
-                            "extra_info": {"node_id": n, "cycle_nodes": list(dict.fromkeys(cycle))},
-                        }
-                    ],
-                    n,
-                )
+            # A real v0.3.77 server reports a cycle as an output that failed validation with
+            # no reasons, so no node_errors (checked against a running v0.3.77).
+            for n in visiting[visiting.index(unique_id) :]:
+                self.validated[n] = (False, [], n)
             return self.validated[unique_id]
 
         node = self.prompt[unique_id]
@@ -270,29 +242,26 @@ def validate_prompt(
     known = _nodes.object_info()
     outputs: list[str] = []
     for node_id, node in prompt.items():
-        if not isinstance(node, dict) or "class_type" not in node:
-            title = node.get("_meta", {}).get("title") if isinstance(node, dict) else None
+        # execution.py validate_prompt (Comfy-Org/ComfyUI v0.3.77): both are invalid_prompt
+        # with an empty extra_info and no node_errors.
+        if "class_type" not in node:
             return Validation(
                 False,
                 simple_error(
-                    "missing_node_type",
-                    f"Node '{title or f'ID #{node_id}'}' has no class_type. The workflow may be "
-                    "corrupted or a custom node is missing.",
+                    "invalid_prompt",
+                    "Cannot execute because a node is missing the class_type property.",
                     f"Node ID '#{node_id}'",
-                    {"node_id": node_id, "class_type": None, "node_title": title},
                 ),
                 [],
             )
         class_type = node["class_type"]
         if class_type not in known:
-            title = node.get("_meta", {}).get("title", class_type)
             return Validation(
                 False,
                 simple_error(
-                    "missing_node_type",
-                    f"Node '{title}' not found. The custom node may not be installed.",
+                    "invalid_prompt",
+                    f"Cannot execute because node {class_type} does not exist.",
                     f"Node ID '#{node_id}'",
-                    {"node_id": node_id, "class_type": class_type, "node_title": title},
                 ),
                 [],
             )

@@ -342,6 +342,88 @@ def test_message_order_previews_and_history_shape(
     }
 
 
+def run_traced(
+    addr: str, api: httpx.Client, namespace: str, prompt: dict[str, Any]
+) -> tuple[str, list[dict[str, Any]]]:
+    """Post `prompt` with a fresh client id; its text frames up to `executing` None."""
+    cid = uuid.uuid4().hex
+    ws = connect(addr, cid, namespace)
+    pid = api.post("/prompt", json={"prompt": prompt, "client_id": cid}).json()["prompt_id"]
+    frames = [f for f in read_until_done(ws, pid) if isinstance(f, dict)]
+    ws.close()
+    return pid, frames
+
+
+def of_type(frames: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [f["data"] for f in frames if f["type"] == kind]
+
+
+def test_rerun_is_served_from_the_execution_cache(
+    addr: str, api: httpx.Client, namespace: str
+) -> None:
+    """Comfy-Org/ComfyUI v0.3.77, execution.py PromptExecutor.execute_async and execute():
+    cached nodes are listed in execution_cached, get no `executing`, and a cached output
+    node re-sends `executed` from its cached UI, which also lands in the history."""
+    prompt = example_prompt(seed=11)
+    _, first = run_traced(addr, api, namespace, prompt)
+    assert of_type(first, "execution_cached")[0]["nodes"] == []
+    ui = of_type(first, "executed")[0]["output"]
+    pid, again = run_traced(addr, api, namespace, prompt)
+    assert sorted(of_type(again, "execution_cached")[0]["nodes"]) == sorted(prompt)
+    assert [d["node"] for d in of_type(again, "executing")] == [None]
+    assert of_type(again, "executed") == [
+        {"node": "9", "display_node": "9", "output": ui, "prompt_id": pid}
+    ]
+    assert of_type(again, "progress") == []
+    assert api.get(f"/history/{pid}").json()[pid]["outputs"] == {"9": ui}
+
+
+def test_only_changed_nodes_and_dependents_run_again(
+    addr: str, api: httpx.Client, namespace: str
+) -> None:
+    """Cache keys are input signatures (comfy_execution/caching.py
+    CacheKeySetInputSignature, v0.3.77): a new negative text re-runs node 7, the sampler
+    and what follows; the loader, the other text and the latent come from the cache."""
+    prompt = example_prompt(seed=12)
+    run_traced(addr, api, namespace, prompt)
+    prompt["7"]["inputs"]["text"] = "blurry"
+    _, frames = run_traced(addr, api, namespace, prompt)
+    assert sorted(of_type(frames, "execution_cached")[0]["nodes"]) == ["4", "5", "6"]
+    assert [d["node"] for d in of_type(frames, "executing")] == ["7", "3", "8", "9", None]
+
+
+def test_progress_state_at_each_node_start_and_finish(
+    addr: str, api: httpx.Client, namespace: str
+) -> None:
+    """WebUIProgressHandler (comfy_execution/progress.py, v0.3.77) sends every non-pending
+    node on start_progress (running, 0 of 1), update_progress and finish_progress
+    (finished, value = max)."""
+    prompt = example_prompt(seed=13)
+    prompt["3"]["inputs"]["steps"] = 2
+    pid, frames = run_traced(addr, api, namespace, prompt)
+    states = of_type(frames, "progress_state")
+    assert all(s["prompt_id"] == pid for s in states)
+    first = states[0]["nodes"]
+    assert list(first) == ["5"]
+    assert first["5"] == {
+        "value": 0.0,
+        "max": 1.0,
+        "state": "running",
+        "node_id": "5",
+        "prompt_id": pid,
+        "display_node_id": "5",
+        "parent_node_id": None,
+        "real_node_id": "5",
+    }
+    assert states[1]["nodes"]["5"]["state"] == "finished"
+    last = states[-1]["nodes"]
+    assert set(last) == set(prompt)
+    assert all(n["state"] == "finished" for n in last.values())
+    assert last["3"]["value"] == last["3"]["max"] == 2
+    # start, 2 steps, finish for the sampler; start and finish for the 6 others
+    assert len(states) == 4 + 2 * 6
+
+
 def test_execution_events_only_reach_the_submitting_client(
     addr: str, api: httpx.Client, namespace: str
 ) -> None:
@@ -382,7 +464,10 @@ def test_prompt_without_client_id_gets_no_execution_events(
     except websocket.WebSocketTimeoutException:
         pass
     ws.close()
-    assert set(seen) == {"status"}
+    # progress_state is the exception: WebUIProgressHandler sends it to server.client_id,
+    # None here, and send_json(sid=None) broadcasts (Comfy-Org/ComfyUI v0.3.77,
+    # comfy_execution/progress.py and server.py PromptServer.send_json).
+    assert set(seen) == {"status", "progress_state"}
 
 
 def test_feature_flags_handshake(addr: str, namespace: str) -> None:
@@ -535,17 +620,30 @@ def test_no_prompt(api: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad",
-    [
-        "not-a-uuid",
-        "6F9619FF-8B86-D011-B42D-00C04FC964FF",  # upper case
-        "6f9619ff8b86d011b42d00c04fc964ff",  # not hyphenated
-    ],
+    "given",
+    ["not-a-uuid", "6F9619FF-8B86-D011-B42D-00C04FC964FF", 7],
 )
-def test_invalid_prompt_id(api: httpx.Client, bad: str) -> None:
-    data = post_error(api, {"prompt": example_prompt(), "prompt_id": bad})
-    assert data["error"]["type"] == "invalid_prompt_id"
-    assert data["error"]["message"] == "prompt_id must be a valid UUID"
+def test_any_prompt_id_is_accepted(api: httpx.Client, given: Any) -> None:
+    """v0.3.77 takes str(json_data.get("prompt_id", uuid4())) unvalidated
+    (Comfy-Org/ComfyUI v0.3.77, server.py post_prompt)."""
+    r = api.post("/prompt", json={"prompt": example_prompt(), "prompt_id": given})
+    assert r.status_code == 200
+    pid = r.json()["prompt_id"]
+    assert pid == str(given)
+    assert wait_for(lambda: api.get(f"/history/{pid}").json())[pid]["status"]["completed"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "kind"),
+    [([], 400, "no_prompt"), ({"prompt": []}, 400, "prompt_no_outputs")],
+)
+def test_odd_bodies(api: httpx.Client, body: Any, status: int, kind: str) -> None:
+    """`"prompt" in []` is False, and an empty list has no output node
+    (Comfy-Org/ComfyUI v0.3.77, server.py post_prompt, execution.py validate_prompt)."""
+    r = api.post("/prompt", json=body)
+    assert r.status_code == status
+    assert r.json()["error"]["type"] == kind
+    assert r.json()["node_errors"] == {}
 
 
 def test_client_prompt_id_is_used(api: httpx.Client) -> None:
@@ -557,18 +655,29 @@ def test_client_prompt_id_is_used(api: httpx.Client) -> None:
     wait_for(lambda: api.get(f"/history/{pid}").json())
 
 
-def test_missing_node_type(api: httpx.Client) -> None:
+def test_unknown_or_missing_class_type_is_invalid_prompt(api: httpx.Client) -> None:
+    """Comfy-Org/ComfyUI v0.3.77, execution.py validate_prompt: invalid_prompt, empty
+    extra_info, no node_errors."""
     prompt = example_prompt()
     prompt["10"] = {"class_type": "NoSuchNode", "inputs": {}, "_meta": {"title": "Fancy"}}
-    err = post_error(api, {"prompt": prompt})["error"]
-    assert err["type"] == "missing_node_type"
-    assert err["message"] == "Node 'Fancy' not found. The custom node may not be installed."
-    assert err["details"] == "Node ID '#10'"
-    assert err["extra_info"] == {"node_id": "10", "class_type": "NoSuchNode", "node_title": "Fancy"}
+    data = post_error(api, {"prompt": prompt})
+    assert data == {
+        "error": {
+            "type": "invalid_prompt",
+            "message": "Cannot execute because node NoSuchNode does not exist.",
+            "details": "Node ID '#10'",
+            "extra_info": {},
+        },
+        "node_errors": {},
+    }
     prompt["10"] = {"inputs": {}}
-    err = post_error(api, {"prompt": prompt})["error"]
-    assert err["type"] == "missing_node_type"
-    assert err["message"].startswith("Node 'ID #10' has no class_type.")
+    data = post_error(api, {"prompt": prompt})
+    assert data["error"] == {
+        "type": "invalid_prompt",
+        "message": "Cannot execute because a node is missing the class_type property.",
+        "details": "Node ID '#10'",
+        "extra_info": {},
+    }
 
 
 def test_prompt_no_outputs(api: httpx.Client) -> None:
@@ -606,7 +715,8 @@ def test_value_not_in_list(api: httpx.Client) -> None:
     prompt = example_prompt()
     prompt["3"]["inputs"]["sampler_name"] = "nope"
     (err,) = _failed(api, prompt, "3")
-    assert err["details"] == "sampler_name: 'nope' not in (list of length 35)"
+    # v0.3.77 comfy/samplers.py KSampler.SAMPLERS: 42 names
+    assert err["details"] == "sampler_name: 'nope' not in (list of length 42)"
     assert err["extra_info"]["input_config"] is None
 
 
@@ -746,8 +856,30 @@ def test_upload_load_image_and_preview(api: httpx.Client) -> None:
 
 def test_info_routes(api: httpx.Client) -> None:
     stats = api.get("/system_stats").json()
-    assert {"os", "ram_total", "comfyui_version", "python_version", "argv"} <= set(stats["system"])
-    assert stats["devices"][0]["type"] == "cuda"
+    # server.py system_stats at Comfy-Org/ComfyUI v0.3.77, run with --cpu
+    assert set(stats["system"]) == {
+        "os",
+        "ram_total",
+        "ram_free",
+        "comfyui_version",
+        "required_frontend_version",
+        "installed_templates_version",
+        "required_templates_version",
+        "python_version",
+        "pytorch_version",
+        "embedded_python",
+        "argv",
+    }
+    assert stats["system"]["os"] == "posix"
+    assert stats["system"]["comfyui_version"] == "0.3.77"
+    device = stats["devices"][0]
+    assert (device["name"], device["type"], device["index"]) == ("cpu", "cpu", None)
+    assert device["vram_total"] == device["torch_vram_total"] == stats["system"]["ram_total"]
+    # comfy_api/feature_flags.py SERVER_FEATURE_FLAGS at v0.3.77
+    assert api.get("/features").json() == {
+        "supports_preview_metadata": True,
+        "max_upload_size": 104857600,
+    }
     info = api.get("/api/object_info").json()
     expected = {
         "CheckpointLoaderSimple",
@@ -817,4 +949,204 @@ def test_control_faults_seen_through_httpx(api: httpx.Client) -> None:
 
 def test_unparseable_body_is_a_server_error(api: httpx.Client) -> None:
     r = api.post("/prompt", content=b"{not json")
+    assert r.status_code == 500
+
+
+V0377_NODE_KEYS = {
+    "input",
+    "input_order",
+    "output",
+    "output_is_list",
+    "output_name",
+    "name",
+    "display_name",
+    "description",
+    "python_module",
+    "category",
+    "output_node",
+}
+
+
+def test_object_info_has_the_release_keys_and_shapes(api: httpx.Client) -> None:
+    """server.py node_info at Comfy-Org/ComfyUI v0.3.77: no search_aliases or
+    has_intermediate_output; PreviewImage and SaveImageWebsocket take ["IMAGE"]."""
+    info = api.get("/object_info").json()
+    assert not any({"search_aliases", "has_intermediate_output"} & set(n) for n in info.values())
+    assert set(info["PreviewImage"]) == V0377_NODE_KEYS
+    assert set(info["KSampler"]) == V0377_NODE_KEYS | {"output_tooltips"}
+    # comfy_api v3 nodes (comfy_extras/nodes_primitive.py) add four keys
+    v3 = {"output_tooltips", "api_node", "deprecated", "experimental"}
+    assert set(info["PrimitiveInt"]) == V0377_NODE_KEYS | v3
+    assert info["PreviewImage"]["input"]["required"]["images"] == ["IMAGE"]
+    assert info["SaveImageWebsocket"]["input"]["required"]["images"] == ["IMAGE"]
+    assert info["SaveImageWebsocket"]["category"] == "api/image"  # websocket_image_save.py
+    samplers = info["KSampler"]["input"]["required"]["sampler_name"][0]
+    assert len(samplers) == 42 and "sa_solver_pece" in samplers
+
+
+def test_a_sampler_added_by_the_release_is_accepted(api: httpx.Client) -> None:
+    prompt = example_prompt()
+    prompt["3"]["inputs"]["sampler_name"] = "sa_solver_pece"  # comfy/samplers.py, v0.3.77
+    assert api.post("/prompt", json={"prompt": prompt}).status_code == 200
+
+
+def test_saved_png_carries_prompt_and_workflow_chunks(api: httpx.Client) -> None:
+    """nodes.py SaveImage.save_images (v0.3.77): tEXt `prompt` = json.dumps(prompt), and
+    one chunk per extra_pnginfo key (the frontend's `workflow`)."""
+    prompt = example_prompt(seed=21)
+    workflow = {"nodes": [], "links": [], "version": 0.4}
+    body = {"prompt": prompt, "extra_data": {"extra_pnginfo": {"workflow": workflow}}}
+    pid = api.post("/prompt", json=body).json()["prompt_id"]
+    entry = wait_for(lambda: api.get(f"/history/{pid}").json().get(pid))
+    image = entry["outputs"]["9"]["images"][0]
+    png = Image.open(io.BytesIO(api.get("/view", params=image).content))
+    assert json.loads(png.text["prompt"]) == prompt
+    assert json.loads(png.text["workflow"]) == workflow
+
+
+# Shapes a real Comfy-Org/ComfyUI v0.3.77 (CPU, no models) gave for this model-free graph,
+# read from its PNGs (nodes.py EmptyImage/ImageInvert/SolidMask/MaskToImage).
+MODEL_FREE_PROMPT: dict[str, Any] = {
+    "1": {
+        "class_type": "EmptyImage",
+        "inputs": {"width": 96, "height": 40, "batch_size": 3, "color": 0xFF0000},
+    },
+    "2": {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}},
+    "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "mf"}},
+    "4": {"class_type": "SolidMask", "inputs": {"value": 0.5, "width": 24, "height": 16}},
+    "5": {"class_type": "MaskToImage", "inputs": {"mask": ["4", 0]}},
+    "6": {"class_type": "PreviewImage", "inputs": {"images": ["5", 0]}},
+}
+REAL_SHAPES = {"3": [(96, 40, (0, 255, 255))] * 3, "6": [(24, 16, (127, 127, 127))]}
+
+
+# Crop clamps its origin and size, the batch is repeated then sliced past its end, a
+# threshold mask is 0/1: a real Comfy-Org/ComfyUI v0.3.77 gave these
+# (comfy_extras/nodes_images.py ImageCrop/RepeatImageBatch/ImageFromBatch/ImageFlip,
+# comfy_extras/nodes_mask.py ThresholdMask).
+BATCH_PROMPT: dict[str, Any] = {
+    "1": {
+        "class_type": "EmptyImage",
+        "inputs": {"width": 50, "height": 30, "batch_size": 2, "color": 0x00FF00},
+    },
+    "2": {
+        "class_type": "ImageCrop",
+        "inputs": {"image": ["1", 0], "width": 20, "height": 100, "x": 40, "y": 5},
+    },
+    "3": {"class_type": "RepeatImageBatch", "inputs": {"image": ["2", 0], "amount": 3}},
+    "4": {
+        "class_type": "ImageFromBatch",
+        "inputs": {"image": ["3", 0], "batch_index": 4, "length": 5},
+    },
+    "5": {
+        "class_type": "ImageFlip",
+        "inputs": {"image": ["4", 0], "flip_method": "x-axis: vertically"},
+    },
+    "6": {"class_type": "SaveImage", "inputs": {"images": ["5", 0], "filename_prefix": "b"}},
+    "7": {"class_type": "SolidMask", "inputs": {"value": 0.6, "width": 12, "height": 9}},
+    "8": {"class_type": "ThresholdMask", "inputs": {"mask": ["7", 0], "value": 0.5}},
+    "9": {"class_type": "MaskToImage", "inputs": {"mask": ["8", 0]}},
+    "10": {"class_type": "PreviewImage", "inputs": {"images": ["9", 0]}},
+}
+
+
+def image_scale(method: str, width: int, height: int, crop: str) -> dict[str, Any]:
+    inputs = {"image": ["1", 0], "upscale_method": method, "width": width, "height": height}
+    return {"class_type": "ImageScale", "inputs": {**inputs, "crop": crop}}
+
+
+# nodes.py ImageScale (a 0 side keeps the aspect, centre crop) and ImageScaleBy (rounded)
+SCALE_PROMPT: dict[str, Any] = {
+    "1": {
+        "class_type": "EmptyImage",
+        "inputs": {"width": 50, "height": 30, "batch_size": 1, "color": 0x0000FF},
+    },
+    "2": image_scale("bilinear", 0, 45, "disabled"),
+    "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "s1"}},
+    "4": image_scale("nearest-exact", 20, 20, "center"),
+    "5": {"class_type": "SaveImage", "inputs": {"images": ["4", 0], "filename_prefix": "s2"}},
+    "6": {
+        "class_type": "ImageScaleBy",
+        "inputs": {"image": ["1", 0], "upscale_method": "area", "scale_by": 0.33},
+    },
+    "7": {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": "s3"}},
+}
+SCALE_REAL_SHAPES = {
+    "3": [(75, 45, (0, 0, 255))],
+    "5": [(20, 20, (0, 0, 255))],
+    "7": [(16, 10, (0, 0, 255))],
+}
+BATCH_REAL_SHAPES = {"6": [(10, 25, (0, 255, 0))] * 2, "10": [(12, 9, (255, 255, 255))]}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        (MODEL_FREE_PROMPT, REAL_SHAPES),
+        (BATCH_PROMPT, BATCH_REAL_SHAPES),
+        (SCALE_PROMPT, SCALE_REAL_SHAPES),
+    ],
+    ids=["colours-and-masks", "crop-and-batches", "scale"],
+)
+def test_model_free_graph_gives_the_real_servers_shapes(
+    api: httpx.Client, prompt: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    pid = api.post("/prompt", json={"prompt": prompt}).json()["prompt_id"]
+    entry = wait_for(lambda: api.get(f"/history/{pid}").json().get(pid))
+    got = {}
+    for node, out in entry["outputs"].items():
+        got[node] = []
+        for image in out["images"]:
+            png = Image.open(io.BytesIO(api.get("/view", params=image).content)).convert("RGB")
+            got[node].append((png.width, png.height, png.getpixel((0, 0))))
+    assert got == expected
+
+
+def test_dependency_cycle_fails_validation_without_node_errors(api: httpx.Client) -> None:
+    """A running Comfy-Org/ComfyUI v0.3.77 (execution.py validate_inputs) answers a cycle
+    with prompt_outputs_failed_validation, empty details and no node_errors."""
+    prompt = {
+        "1": {"class_type": "ImageInvert", "inputs": {"image": ["2", 0]}},
+        "2": {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}},
+        "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "c"}},
+    }
+    assert post_error(api, {"prompt": prompt}) == {
+        "error": {
+            "type": "prompt_outputs_failed_validation",
+            "message": "Prompt outputs failed validation",
+            "details": "",
+            "extra_info": {},
+        },
+        "node_errors": {},
+    }
+
+
+def test_unknown_route_is_an_empty_404(api: httpx.Client) -> None:
+    """aiohttp's default 404 as ComfyUI v0.3.77 serves it: no body."""
+    for path in ("/nope", "/api/nope"):
+        r = api.get(path)
+        assert (r.status_code, r.content) == (404, b"")
+
+
+def test_model_folders_are_the_releases(api: httpx.Client) -> None:
+    """folder_paths.py folder_names_and_paths at Comfy-Org/ComfyUI v0.3.77."""
+    folders = api.get("/models").json()
+    assert folders[-3:] == ["classifiers", "model_patches", "audio_encoders"]
+    assert "latent_upscale_models" in folders and len(folders) == 21
+
+
+def test_small_routes_of_the_release(api: httpx.Client) -> None:
+    """Comfy-Org/ComfyUI v0.3.77 server.py and app/user_manager.py, as a fresh --cpu server
+    answered them."""
+    assert api.get("/settings").json() == {}
+    assert api.get("/users").json() == {"storage": "server", "migrated": True}
+    extensions = api.get("/api/extensions").json()
+    assert "/extensions/core/groupNode.js" in extensions
+    assert isinstance(api.get("/internal/logs").json(), str)
+
+
+def test_upload_with_an_unknown_type_is_a_server_error(api: httpx.Client) -> None:
+    """server.py image_upload: folder_paths.get_directory_by_type("bogus") is None and
+    os.path.join(None, ...) raises, so aiohttp answers 500 (v0.3.77)."""
+    r = api.post("/upload/image", files={"image": ("t.png", b"x")}, data={"type": "bogus"})
     assert r.status_code == 500
