@@ -39,7 +39,7 @@ def test_fixtures_and_failure_report(tmp_path: Path) -> None:
     )
     assert addon.is_dir()
     inner = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "harness.blender.plugin", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
          "-q", "-n", "0", str(tmp_path)],
         cwd=tmp_path, capture_output=True, text=True, timeout=240, check=False,
     )  # fmt: skip
