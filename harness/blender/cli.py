@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from harness.blender._panel import PanelTree
 from harness.blender._session import Session, check_addon, runtime
@@ -23,7 +24,7 @@ errors = Console(stderr=True)
 
 
 def _fail(error: HarnessError) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+    errors.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
