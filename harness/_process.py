@@ -53,6 +53,7 @@ class HostProcess:
         self.run, self.name = run, name
         self.record_path = run_dir(run) / f"{name}.process.json"
         self.log_path = run_dir(run) / f"{name}.log"
+        self._child: subprocess.Popen[bytes] | None = None  # set when this object started it
 
     @property
     def record(self) -> ProcessRecord | None:
@@ -86,8 +87,7 @@ class HostProcess:
 
     def exit_code(self) -> int | None:
         """Its exit status once it ended (None while running or when another process owns it)."""
-        child = getattr(self, "_child", None)
-        return None if child is None else child.poll()
+        return None if self._child is None else self._child.poll()
 
     def alive(self) -> bool:
         """Whether its process still exists (stopped counts as alive)."""
@@ -125,10 +125,9 @@ class HostProcess:
             time.sleep(0.05)
         if self.alive():
             self.signal(signal.SIGKILL)
-        child = getattr(self, "_child", None)
-        if child is not None:
+        if self._child is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
-                child.wait(timeout=5)
+                self._child.wait(timeout=5)
 
     def logs(self, tail: int = 50) -> str:
         """Its last `tail` output lines."""
