@@ -31,11 +31,17 @@ def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> 
     return done.stdout
 
 
+def _outside_env() -> dict[str, str]:
+    """This environment without what ties a process to this checkout or this pytest run."""
+    tied = ("PYTEST_", "HARNESS_", "PYTHONPATH", "VIRTUAL_ENV")
+    return {k: v for k, v in os.environ.items() if not k.startswith(tied)}
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv outside the checkout with the wheel built from it (and the project's own client)."""
     root = tmp_path_factory.mktemp("adopter-venv")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
+    env = _outside_env()
     _run(
         [
             sys.executable,
@@ -90,7 +96,7 @@ def _adopting_repository(directory: Path, venv: Path, env: dict[str, str]) -> st
 
 
 def test_an_outside_project_adopts_the_installed_package(installed: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
+    env = _outside_env()
     env["PATH"] = f"{installed / 'bin'}:{env['PATH']}"
     repository = tmp_path / "vod-archive"
     repository.mkdir()
