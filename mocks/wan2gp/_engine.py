@@ -22,8 +22,9 @@ from typing import Any
 
 from ._video import FPS, encode_mp4, tiny_size
 
-MODEL_TYPES = ("t2v_1.3B", "t2v", "i2v", "vace_1.3B")
-DEFAULT_MODEL = "t2v_1.3B"
+MODEL_TYPES = ("t2v", "t2v_1.3B", "i2v", "vace_1.3B")
+# wgp.py 3295-3302: a fresh install (no last_model_type, no transformer_types) opens on "t2v".
+DEFAULT_MODEL = "t2v"
 RESTART_ERROR = (
     "Webform can not be used as the App has been restarted since the form was displayed. "
     "Please refresh the page"
@@ -180,14 +181,35 @@ def queue_html(gen: dict[str, Any]) -> str:
     return f"<table class='queue'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def split_prompt_units(text: str, mode: Any) -> list[str]:
+    """shared/utils/prompt_parser.py split_prompt_units: `#` lines dropped; "FG" one prompt,
+    a mode with "P" (the default "PG") one prompt per paragraph, otherwise one per line."""
+    mode = str(mode or "")
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    text = "\n".join(line for line in lines if not line.strip().startswith("#")).strip()
+    if not text:
+        return []
+    if mode == "FG":
+        return [text]
+    if "P" in mode:
+        prompts: list[str] = []
+        current: list[str] = []
+        for line in [*text.split("\n"), ""]:
+            if line.strip():
+                current.append(line)
+            elif current:
+                prompts.append("\n".join(current).strip())
+                current = []
+        return prompts
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
 def add_tasks(registry: Registry, state: State, inputs: dict[str, Any], model_type: str) -> int:
     """Validate saved inputs and append one task per prompt line; return the count added."""
     gen = get_gen_info(state)
-    prompts = [
-        line.strip()
-        for line in str(inputs.get("prompt") or "").splitlines()
-        if line.strip() and not line.strip().startswith("#")
-    ]
+    prompts = split_prompt_units(
+        str(inputs.get("prompt") or ""), inputs.get("multi_prompts_gen_type")
+    )
     if not prompts:
         raise ValueError("Prompt cannot be empty.")
     resolution = str(inputs.get("resolution") or "832x480")

@@ -33,6 +33,7 @@ from ._engine import (
     queue_html,
     run_queue,
 )
+from ._fields import DEFAULT_PROMPT, WIZARD_PROMPT_LABEL
 from ._form import FIELD_NAMES, FIELDS, build_component
 
 PROMPT_VARS = 10  # wgp.py: the wizard's prompt variable Textboxes
@@ -68,6 +69,27 @@ def _audio_gallery_state(gen: dict[str, Any]) -> list[Any]:
     return [json.dumps(files), len(files) - 1, time.time()]
 
 
+def _prompt_from_wizard(names: str, wizard_prompt: str, values: tuple[Any, ...]) -> tuple[str, str]:
+    """wgp.py 9237 extract_prompt_from_wizard (allow_null_values=False): the first line with
+    `{...}` gets a `! {var}="value"` macro line before it; an empty value is an error."""
+    out: list[str] = []
+    macro_written = False
+    for line in wizard_prompt.replace("\r", "").split("\n"):
+        if not macro_written and not line.startswith("#") and "{" in line and "}" in line:
+            variables = names.split("\n")
+            macro = "! "
+            for index, (variable, value) in enumerate(zip(variables, values, strict=False)):
+                if len(value or "") == 0:
+                    return line, "You need to provide a value for '" + variable + "'"
+                quoted = ",".join('"' + part + '"' for part in str(value).split("\n"))
+                macro += (" : " if index > 0 else "") + "{" + variable + "}" + f"={quoted}"
+            if variables:
+                macro_written = True
+                out.append(macro)
+        out.append(line)
+    return "\n".join(out), ""
+
+
 def _with_signature(fn: Callable[..., Any], names: list[str]) -> Callable[..., Any]:
     """Give a `*values` function wgp.py's explicit parameter names (Gradio reads them)."""
     params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
@@ -97,9 +119,16 @@ def build_demo(registry: Registry) -> gr.Blocks:
         wizard_prompt: str,
         *args: Any,
     ) -> str:
+        # wgp.py 9266: with the wizard on (the default form), the prompt is rebuilt from
+        # `wizard_prompt` (extract_prompt_from_wizard 9237); the `prompt` argument is unused.
         state["validate_success"] = 0
-        if wizard_prompt_activated == "on":
-            prompt = wizard_prompt
+        if wizard_prompt_activated != "on":
+            state["validate_success"] = 1
+            return prompt
+        prompt, errors = _prompt_from_wizard(wizard_variables_names, wizard_prompt or "", args)
+        if errors:
+            gr.Info(errors)
+            return prompt
         state["validate_success"] = 1
         return prompt
 
@@ -260,10 +289,12 @@ def build_demo(registry: Registry) -> gr.Blocks:
     def unload_model_if_needed(state: State) -> None:
         return None
 
-    def goto_model_type(state: State, model_type: str) -> tuple[Any, Any, Any, Any]:
+    def goto_model_type_with_filter(state: State, model_type: str) -> tuple[Any, ...]:
+        # wgp.py 10096: the default config has a model output filter (create_ui 13337), so
+        # the switch chain calls this variant; its 5th output is the filter's refresh box.
         if model_type not in MODEL_TYPES:
-            return gr.update(), gr.update(), gr.update(), gr.update()
-        return gr.update(), gr.update(), gr.Dropdown(value=model_type), gr.update()
+            return gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
+        return gr.update(), gr.update(), gr.Dropdown(value=model_type), gr.update(), gr.update()
 
     def change_model_from_target(state: State, model_type: str) -> tuple[str, str]:
         # wgp.py 10105: switches the session's model and refreshes description and header.
@@ -299,9 +330,12 @@ def build_demo(registry: Registry) -> gr.Blocks:
                 model_choice = gr.Dropdown(list(MODEL_TYPES), value=DEFAULT_MODEL, show_label=False)
                 model_description = gr.HTML("")
                 header = gr.Markdown("")
-                form = {name: build_component(name, kind, label) for name, kind, label in FIELDS}
-                wizard_prompt = gr.Textbox(visible=False, lines=3)
-                wizard_prompt_activated_var = gr.Text("off", visible=False)
+                form = {field.name: build_component(field) for field in FIELDS}
+                # wgp.py 11716-11746: `advanced` off, so the wizard is on and shows the prompt.
+                wizard_prompt = gr.Textbox(
+                    value=DEFAULT_PROMPT, label=WIZARD_PROMPT_LABEL, visible=True, lines=3
+                )
+                wizard_prompt_activated_var = gr.Text("on", visible=False)
                 wizard_variables_var = gr.Text("", visible=False)
                 prompt_vars = [gr.Textbox(visible=False) for _ in range(PROMPT_VARS)]
                 generate_btn = gr.Button("Generate")
@@ -329,6 +363,8 @@ def build_demo(registry: Registry) -> gr.Blocks:
                 refresh_models_trigger = gr.Text(interactive=False, visible=False)
                 refresh_form_trigger = gr.Text(interactive=False, visible=False)
                 model_choice_target = gr.Text(interactive=False, visible=False)
+                # shared/gradio/model_output_filter.py 84: the filter's refresh trigger.
+                filter_refresh_trigger = gr.Textbox(value="", show_label=False, visible=False)
                 generate_trigger = gr.Text(visible=False)
                 add_to_queue_trigger = gr.Text(visible=False)
                 with gr.Column(visible=False) as current_gen_column:
@@ -436,9 +472,15 @@ def build_demo(registry: Registry) -> gr.Blocks:
                 validate_then_save(sibling_triggers[name].click)
         # 5. wgp.py 12850-12871: model switch.
         validate_then_save(model_choice_target.change).then(
-            fn=goto_model_type,
+            fn=goto_model_type_with_filter,
             inputs=[state, model_choice_target],
-            outputs=[model_family, model_base_type_choice, model_choice, refresh_form_trigger],
+            outputs=[
+                model_family,
+                model_base_type_choice,
+                model_choice,
+                refresh_form_trigger,
+                filter_refresh_trigger,
+            ],
             show_progress="hidden",
         ).then(
             fn=change_model_from_target,
@@ -463,8 +505,13 @@ def build_demo(registry: Registry) -> gr.Blocks:
             inputs=[state, output, last_choice, audio_files_paths, audio_file_selected],
             outputs=[generate_trigger, form["mode"]],
         )
+        # Real registers 41 more lambdas before this one (post-processing, modal, toolbar,
+        # file pickers, finetune editor, output filter; see README), hence the explicit names.
         add_to_queue_btn.click(
-            fn=lambda: (_unique_id(), ""), inputs=None, outputs=[add_to_queue_trigger, form["mode"]]
+            fn=lambda: (_unique_id(), ""),
+            inputs=None,
+            outputs=[add_to_queue_trigger, form["mode"]],
+            api_name="lambda_47",
         )
         validate_then_save(add_to_queue_trigger.change).then(
             fn=process_prompt_and_add_tasks,
@@ -511,6 +558,7 @@ def build_demo(registry: Registry) -> gr.Blocks:
             ),
             inputs=[state],
             outputs=[queue_accordion],
+            api_name="lambda_48",
         ).then(unload_model_if_needed, inputs=[state], outputs=[])
 
         # 8. wgp.py 13097: clear queue.
@@ -518,5 +566,6 @@ def build_demo(registry: Registry) -> gr.Blocks:
             fn=lambda: (gr.update(visible=False), gr.Accordion(open=False)),
             inputs=None,
             outputs=[current_gen_column, queue_accordion],
+            api_name="lambda_51",  # _49 (load-queue chain) and _50 (save queue) stay out
         )
     return demo

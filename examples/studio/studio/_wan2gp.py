@@ -6,7 +6,8 @@ save_inputs_16 -> process_prompt_and_add_tasks_1 -> prepare_generate_media -> ac
 -> process_tasks (streams until the clip is written) -> finalize_generation, whose gallery names
 the MP4 that gradio_client has downloaded. The form endpoints take every form field (129 for
 save_inputs), so the arguments are built from `view_api`: the form's defaults, overridden by
-parameter name.
+parameter name. The prompt wizard is on in Wan2GP's default form, so the prompt goes into
+`wizard_prompt` too, and `model_choice` is the server's current model (the Dropdown default).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from ._backends import Backends
 from ._errors import PipelineError
 from ._retry import call
 
-MODEL = "t2v_1.3B"
 VALIDATE = "/validate_wizard_prompt_16"
 SAVE_INPUTS = "/save_inputs_16"
 GENERATE = "/process_prompt_and_add_tasks_1"
@@ -70,11 +70,12 @@ def generate_clip(
             "seed": request.seed,
             "num_inference_steps": request.steps,
         }
-        client.predict(*endpoint_args(client, VALIDATE, **form), api_name=VALIDATE)
+        wizard = endpoint_args(client, VALIDATE, wizard_prompt=request.prompt, **form)
+        client.predict(*wizard, api_name=VALIDATE)
         client.predict(
             *endpoint_args(client, SAVE_INPUTS, target="state", **form), api_name=SAVE_INPUTS
         )
-        client.predict(0, MODEL, api_name=GENERATE)
+        client.predict(*endpoint_args(client, GENERATE, current_gallery_tab=0), api_name=GENERATE)
         client.predict(api_name="/prepare_generate_media")
         client.predict(api_name="/activate_status")
         client.submit(api_name="/process_tasks").result(timeout=timeout)

@@ -23,6 +23,9 @@ RESTART = (
 )
 
 
+# wgp.py 3295-3302: a fresh install (no last_model_type) opens on "t2v", the session's model
+# that process_prompt_and_add_tasks' `model_choice` must name.
+MODEL = "t2v"
 VALIDATE = "/validate_wizard_prompt_16"
 SAVE_INPUTS = "/save_inputs_16"
 GENERATE = "/process_prompt_and_add_tasks_1"
@@ -69,11 +72,14 @@ def _enqueue(
         "seed": seed,
         "num_inference_steps": steps,
     }
-    assert client.predict(*endpoint_args(client, VALIDATE, **form), api_name=VALIDATE) == prompt
+    # The default form has the prompt wizard on: validate rebuilds the prompt from
+    # wizard_prompt (wgp.py 9266), so a client fills both boxes.
+    wizard = endpoint_args(client, VALIDATE, wizard_prompt=prompt, **form)
+    assert client.predict(*wizard, api_name=VALIDATE) == prompt
     client.predict(
         *endpoint_args(client, SAVE_INPUTS, target="state", **form), api_name=SAVE_INPUTS
     )
-    queue = client.predict(0, "t2v_1.3B", api_name=GENERATE)
+    queue = client.predict(0, MODEL, api_name=GENERATE)
     client.predict(api_name="/prepare_generate_media")
     return str(queue["value"] if isinstance(queue, dict) else queue)
 
@@ -121,8 +127,10 @@ def test_generation_chain_produces_a_real_mp4(client: Client, base: str, namespa
     assert any("/gradio_api/file=" in e["path"] and e["status"] == 200 for e in journal)
 
 
-def test_each_prompt_line_is_a_task_and_queue_empties(client: Client) -> None:
-    queue = _enqueue(client, "first clip\n# a comment\nsecond clip", steps=1)
+def test_each_prompt_paragraph_is_a_task_and_queue_empties(client: Client) -> None:
+    # Default multi_prompts_gen_type "PG" (models/_settings.json): one task per paragraph,
+    # `#` lines dropped (shared/utils/prompt_parser.py split_prompt_units).
+    queue = _enqueue(client, "first clip\n\n# a comment\nsecond clip", steps=1)
     assert queue.count("data-task-id") == 2
     client.predict(api_name="/activate_status")
     client.submit(api_name="/process_tasks").result(timeout=60)
@@ -144,7 +152,7 @@ def test_abort_stops_the_running_generation(client: Client) -> None:
 
 
 def test_clear_queue_drops_pending_tasks(client: Client) -> None:
-    queue = _enqueue(client, "one\ntwo\nthree", steps=1)
+    queue = _enqueue(client, "one\n\ntwo\n\nthree", steps=1)
     assert queue.count("data-task-id") == 3
     cleared = client.predict(api_name="/clear_queue_action")
     assert "Queue is empty" in str(cleared)
@@ -175,7 +183,7 @@ def test_errors_surface_as_app_errors(client: Client) -> None:
 
 
 def test_reset_empties_the_namespace_sessions(base: str, namespace: str, client: Client) -> None:
-    assert _enqueue(client, "a\nb", steps=1).count("data-task-id") == 2
+    assert _enqueue(client, "a\n\nb", steps=1).count("data-task-id") == 2
     resp = httpx.post(f"{base}/__harness/reset", headers={"X-Harness-Namespace": namespace})
     assert resp.status_code == 200
     assert "Queue is empty" in client.predict(api_name="/refresh_gallery")[7]
@@ -227,7 +235,7 @@ def test_fresh_session_add_to_queue_raises_the_restart_error(client: Client) -> 
     # unsaved form reaches `get_model_settings(...) is None` and raises this gr.Error.
     for api_name in ("/process_prompt_and_add_tasks", GENERATE):
         with pytest.raises(AppError) as caught:
-            client.predict(0, "t2v_1.3B", api_name=api_name)
+            client.predict(0, MODEL, api_name=api_name)
         assert str(caught.value) == RESTART
 
 
@@ -250,7 +258,7 @@ def test_add_to_queue_chain_is_registered_before_generate(client: Client) -> Non
         *endpoint_args(client, "/save_inputs_15", target="state", **form),
         api_name="/save_inputs_15",
     )
-    queue = client.predict(0, "t2v_1.3B", api_name="/process_prompt_and_add_tasks")
+    queue = client.predict(0, MODEL, api_name="/process_prompt_and_add_tasks")
     assert "queued only" in str(queue)
     assert client.predict(api_name="/update_status") == ()  # no outputs
 
@@ -268,7 +276,7 @@ def test_unsuffixed_form_endpoints_are_set_settings_as_default(client: Client) -
     )
     client.predict(*endpoint_args(client, "/save_inputs", prompt="p"), api_name="/save_inputs")
     with pytest.raises(AppError, match="restarted"):  # defaults saved, the session form not
-        client.predict(0, "t2v_1.3B", api_name="/process_prompt_and_add_tasks")
+        client.predict(0, MODEL, api_name="/process_prompt_and_add_tasks")
 
 
 def test_save_inputs_signature(client: Client) -> None:
@@ -292,8 +300,37 @@ def test_save_inputs_signature(client: Client) -> None:
     assert kinds["image_mask_guide"] == "Imageeditor" and kinds["image_start"] == "Gallery"
     assert kinds["video_length"] == "Slider" and kinds["resolution"] == "Dropdown"
     labels = {p["parameter_name"]: p["label"] for p in params}
-    assert labels["video_length"] == "Number of frames"
     assert labels["seed"] == "Seed (-1 for random)"
+    assert kinds["temporal_upsampling"] == kinds["spatial_upsampling"] == "Textbox"
+
+
+def test_save_inputs_labels_and_defaults_are_the_default_models(client: Client) -> None:
+    # Labels wgp.py computes, evaluated for a fresh install's t2v: get_prompt_labels("PG")
+    # (10829), compute_video_length_label(16, 81) (10996), the fit_canvas 0 resolution label
+    # (11862), shared/extra_settings.py (switch_threshold without multiple_submodels, NAG on);
+    # defaults: models/_settings.json + get_factory_settings (3160) + wan_handler.py 1253.
+    params = {p["parameter_name"]: p for p in _endpoints(client)[SAVE_INPUTS]["parameters"]}
+    labels = {name: p["label"] for name, p in params.items()}
+    assert labels["prompt"] == (
+        "Prompts (each Paragraph of Prompt separated by an Empty Line will generate a new "
+        "Video, # lines = comments, ! lines = macros)"
+    )
+    assert labels["video_length"] == "Number of frames (16 frames = 1s), current duration: 5.1s"
+    assert labels["resolution"].startswith("Resolution Budget")
+    assert labels["switch_threshold"] == "Guidance Switch Threshold"
+    assert labels["negative_prompt"].startswith("Negative Prompt (ignored if NAG is disabled")
+    assert labels["top_k"] == "Top-k (0 = disabled)"
+    defaults = {name: p["parameter_default"] for name, p in params.items()}
+    assert defaults["prompt"].startswith("A large orange octopus")
+    assert (defaults["resolution"], defaults["video_length"]) == ("832x480", 81)
+    assert (defaults["num_inference_steps"], defaults["flow_shift"]) == (30, 5.0)
+    assert (defaults["sample_solver"], defaults["multi_prompts_gen_type"]) == ("unipc", "PG")
+    assert defaults["perturbation_layers"] == [9] and defaults["speakers_locations"] == (
+        "0:45 55:100"
+    )
+    # The 480p group of shared/resolutions.py's default choices: 1280x720 is refused.
+    choices = params["resolution"]["type"]["enum"]
+    assert choices == ["832x624", "624x832", "720x720", "832x480", "480x832"]
 
 
 def test_validate_init_and_result_signatures(client: Client) -> None:
@@ -355,7 +392,79 @@ def test_gallery_lambdas_and_model_switch(client: Client) -> None:
     switch = endpoints["/change_model_from_target"]
     assert [p["parameter_name"] for p in switch["parameters"]] == ["model_type"]
     assert [r["component"] for r in switch["returns"]] == ["Html", "Markdown"]
-    _description, header = client.predict("t2v", api_name="/change_model_from_target")
-    assert "t2v" in header
+    _description, header = client.predict("t2v_1.3B", api_name="/change_model_from_target")
+    assert "t2v_1.3B" in header
     with pytest.raises(AppError, match="restarted"):  # model_choice no longer the state's
-        client.predict(0, "t2v_1.3B", api_name="/process_prompt_and_add_tasks")
+        client.predict(0, MODEL, api_name="/process_prompt_and_add_tasks")
+
+
+def test_model_switch_chain_uses_the_output_filter_variant(client: Client) -> None:
+    # wgp.py 12847-12849: with the model output filter of the default config (create_ui
+    # 13337 `not args.lock_model`), model_choice_target.change calls
+    # goto_model_type_with_filter (10096), whose outputs add the filter's refresh Textbox.
+    endpoints = _endpoints(client)
+    assert "/goto_model_type" not in endpoints
+    goto = endpoints["/goto_model_type_with_filter"]
+    assert [p["parameter_name"] for p in goto["parameters"]] == ["model_type"]
+    assert [r["component"] for r in goto["returns"]] == [
+        "Dropdown",
+        "Dropdown",
+        "Dropdown",
+        "Textbox",
+        "Textbox",
+    ]
+    # The session's model is a fresh install's: the Dropdown default that clients pass back.
+    generate = endpoints[GENERATE]["parameters"]
+    assert generate[1]["parameter_default"] == MODEL
+
+
+def test_lambda_suffixes_follow_the_real_registration_order(client: Client) -> None:
+    # Lambdas registered before the generate chain's, in wgp.py's order (deepbeepmeep/Wan2GP
+    # 8681e9f7): 6 gallery moves (shared/gradio/gallery.py 479/485 x3), skip-steps,
+    # self-refiner and attention visibility (wgp.py 12062, 12218, 12403), the image modal
+    # (12657), the settings export tail (12805), 3 model toolbar (model_selector_toolbar.py
+    # 231/248/259), 14 file-picker closes (local_file_picker.py 246/247 x7, finetune editor),
+    # 18 finetune editor (finetune_editor.py 299-439), the output filter (112): the
+    # Add-to-queue button's is /lambda_47 (12962), the Generate chain's accordion /lambda_48
+    # (12980-13008); the load-queue (13013) and save-queue (13081) lambdas take _49 and _50,
+    # Clear Queue's is /lambda_51 (13097).
+    endpoints = _endpoints(client)
+    lambdas = sorted(n for n in endpoints if n.startswith("/lambda"))
+    expected = ["/lambda", *(f"/lambda_{i}" for i in (1, 2, 3, 4, 5, 47, 48, 51))]
+    assert lambdas == sorted(expected)
+    assert [r["component"] for r in endpoints["/lambda_47"]["returns"]] == ["Textbox"] * 2
+    assert endpoints["/lambda_48"]["parameters"] == endpoints["/lambda_48"]["returns"] == []
+    assert endpoints["/lambda_51"]["returns"] == []  # a Column and an Accordion: not values
+
+
+def test_wizard_prompt_is_on_by_default(client: Client) -> None:
+    # wgp.py 11716-11746: `advanced` off, so wizard_prompt_activated_var starts "on" and the
+    # wizard box holds the default prompt; validate_wizard_prompt (9266) then returns the
+    # prompt rebuilt from wizard_prompt (extract_prompt_from_wizard 9237), not `prompt`.
+    params = _endpoints(client)[VALIDATE]["parameters"]
+    defaults = {p["parameter_name"]: p["parameter_default"] for p in params}
+    assert defaults["wizard_prompt_activated"] == "on"
+    assert defaults["wizard_prompt"].startswith("A large orange octopus")
+    args = endpoint_args(client, VALIDATE, prompt="ignored")
+    assert client.predict(*args, api_name=VALIDATE) == defaults["wizard_prompt"]
+    off = endpoint_args(client, VALIDATE, wizard_prompt_activated="off", prompt="kept")
+    assert client.predict(*off, api_name=VALIDATE) == "kept"
+    # A {variable} line gets its macro line; an empty value is refused (the line comes back).
+    filled = endpoint_args(
+        client, VALIDATE, wizard_variables_names="animal", wizard_prompt="a {animal}"
+    )
+    filled[4] = "fox"  # param_5: the first prompt variable
+    assert client.predict(*filled, api_name=VALIDATE) == '! {animal}="fox"\na {animal}'
+    filled[4] = ""
+    assert client.predict(*filled, api_name=VALIDATE) == "a {animal}"
+
+
+def test_line_mode_makes_one_task_per_line(client: Client) -> None:
+    # shared/utils/prompt_parser.py split_prompt_units: a mode without "P" ("G") splits lines.
+    form = {"prompt": "one\ntwo", "multi_prompts_gen_type": "G", "num_inference_steps": 1}
+    client.predict(*endpoint_args(client, VALIDATE, wizard_prompt="one\ntwo"), api_name=VALIDATE)
+    client.predict(
+        *endpoint_args(client, SAVE_INPUTS, target="state", **form), api_name=SAVE_INPUTS
+    )
+    queue = client.predict(0, MODEL, api_name=GENERATE)
+    assert str(queue).count("data-task-id") == 2
