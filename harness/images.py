@@ -446,13 +446,31 @@ def listing() -> list[dict[str, str]]:
 
 
 def require(tags: list[str]) -> None:
-    """Fail with one line naming `make images` when any image is absent."""
+    """Fail with one line naming `harness images build` when an image is absent or stale.
+
+    Stale: built here from other inputs than this package's (an upgraded harness, an edited mock).
+    Images pulled from a registry, and tags that are not one of the stack's recipes, are taken
+    as they are.
+    """
     engine = _docker.client()
-    missing = []
+    missing, stale = [], []
+    builder: ImageBuilder | None = None
     for tag in tags:
         try:
-            engine.images.get(tag)
+            labels = engine.images.get(tag).labels or {}
         except ImageNotFound:
             missing.append(tag)
+            continue
+        if HASH_LABEL not in labels:
+            continue
+        builder = builder or ImageBuilder(offline=True)
+        key = next((k for k, recipe in builder.recipes.items() if recipe.tag == tag), None)
+        if key is not None and labels[HASH_LABEL] != builder.content_hash(key):
+            stale.append(tag)
     if missing:
-        raise ImageMissing(f"image(s) missing: {', '.join(missing)}: run `make images`")
+        raise ImageMissing(f"image(s) missing: {', '.join(missing)}: run `harness images build`")
+    if stale:
+        raise ImageMissing(
+            f"image(s) built from other harness files than these: {', '.join(stale)}: "
+            "run `harness images build`"
+        )

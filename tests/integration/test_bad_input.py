@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import reaper
+from harness import images, reaper
 from harness.errors import ComposeError, HealthTimeout, ImageMissing, PortInUse
 from harness.stack import Stack, new_project_name
 
@@ -59,12 +59,23 @@ def test_a_container_removed_while_starting_fails_at_once_with_the_events(
     assert re.search(r"\S+ never kill\n(.*\n)*\S+ never destroy", message), message
 
 
-def test_missing_image_names_make_images(
+def test_missing_image_names_the_build_command(
     fresh_project: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HARNESS_REDIS_IMAGE", "mediastack-harness/absent:0")
-    with pytest.raises(ImageMissing, match="make images"):
+    with pytest.raises(ImageMissing, match=r"run `harness images build`$"):
         Stack(fresh_project).up(["redis"])
+    assert reaper.leftovers(fresh_project) == {}
+
+
+def test_image_built_from_other_files_is_refused(
+    fresh_project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as after `pip install -U`: the recipe's inputs no longer hash to what the image was built from
+    monkeypatch.setattr(images.ImageBuilder, "content_hash", lambda self, key: "0" * 16)
+    stale = r"other harness files than these: .*mediastack-harness/mocks:local"
+    with pytest.raises(ImageMissing, match=stale):
+        Stack(fresh_project).up(["comfyui"])  # the mocks image is always built here
     assert reaper.leftovers(fresh_project) == {}
 
 
