@@ -208,11 +208,13 @@ def generate(
     items_per_day: int = 6,
     start: date | None = None,
     vod_fraction: float = 0.5,
+    rng: random.Random | None = None,
 ) -> Dataset:
-    """Build a Cablecast dataset; every random choice comes from `random.Random(seed)`."""
+    """Build a Cablecast dataset; every random choice comes from `rng`, by default
+    `random.Random(seed)` (harness.data.strategies passes hypothesis' recording one)."""
     if shows < 0 or channels < 1 or days < 0 or items_per_day < 0:
         raise ValueError("shows, days and items_per_day must be >= 0 and channels >= 1")
-    rng = random.Random(seed)
+    rng = rng if rng is not None else random.Random(seed)
     first_day = start or datetime.now(UTC).date()
     epoch = datetime.combine(first_day, time(0, 0)) - timedelta(days=365)
     data: Dataset = {key: [] for key in COLLECTION_KEYS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 import time
@@ -75,7 +76,10 @@ def input_signatures(prompt: dict[str, Any], is_changed: Any) -> dict[str, str]:
                 parts.append([name, signature(value[0], (*visiting, node_id)), value[1]])
             else:
                 parts.append([name, value])
-        signatures[node_id] = json.dumps(parts, sort_keys=True, default=str)
+        # a digest, not the text: nesting the ancestors' JSON would double its escapes per
+        # level and grow exponentially with the graph's depth
+        text = json.dumps(parts, sort_keys=True, default=str)
+        signatures[node_id] = hashlib.sha256(text.encode()).hexdigest()
         return signatures[node_id]
 
     for node_id in prompt:
@@ -187,6 +191,9 @@ class Run:
             class_type = prompt[node_id]["class_type"]
             hit = space.cache.get(signatures[node_id])
             if hit is not None:
+                # a node identical to one already run in this prompt: its outputs feed the
+                # consumers as they would have (execution.py execute: cache_update, v0.3.77)
+                self.values[node_id] = hit.outputs
                 if self.client_id is not None:
                     await self.to_client(
                         "executed",
