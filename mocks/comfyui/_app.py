@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mocks._control import ControlPlane, install_control
 
-from ._routes import build_router
+from ._routes import build_internal_router, build_router
 from ._state import Config, Hub
 
 
@@ -22,6 +22,7 @@ def create_app(config: Config) -> FastAPI:
     router = build_router(hub, control)
     app.include_router(router)
     app.include_router(router, prefix="/api")
+    app.include_router(build_internal_router(hub))
     app.state.hub = hub
 
     @app.exception_handler(StarletteHTTPException)

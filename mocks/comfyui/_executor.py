@@ -11,9 +11,10 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
-from . import _images
+from . import _images, _nodes
 from ._node_types import NODES, MockExecutionError
 from ._state import CacheEntry, Config, QueueItem, Space
+from ._torch_repr import value_str
 
 FLAG_FAIL_NODE = "comfyui.fail_node"
 FLAG_STEP_SECONDS = "comfyui.step_seconds"
@@ -88,7 +89,11 @@ def input_signatures(prompt: dict[str, Any], is_changed: Any) -> dict[str, str]:
 
 
 def _format_value(x: Any) -> Any:
-    return x if x is None or isinstance(x, int | float | bool | str) else str(x)
+    """execution.py format_value: primitives as they are, anything else as str()."""
+    return x if x is None or isinstance(x, int | float | bool | str) else value_str(x)
+
+
+HIDDEN_VALUES = ("PROMPT", "EXTRA_PNGINFO", "UNIQUE_ID")
 
 
 class Run:
@@ -263,7 +268,6 @@ class Run:
     def error_details(self, node_id: str, class_type: str, ex: Exception) -> dict[str, Any]:
         typ = type(ex)
         module = typ.__module__
-        inputs = self.item.prompt[node_id].get("inputs", {})
         return {
             "prompt_id": self.prompt_id,
             "node_id": node_id,
@@ -274,11 +278,33 @@ class Run:
             if module == "builtins"
             else f"{module}.{typ.__qualname__}",
             "traceback": traceback.format_tb(ex.__traceback__),
-            "current_inputs": {
-                k: [_format_value(v)] for k, v in inputs.items() if not isinstance(v, list)
-            },
-            "current_outputs": [],
+            "current_inputs": self.current_inputs(node_id, class_type),
+            "current_outputs": list(self.item.prompt),
         }
+
+    def current_inputs(self, node_id: str, class_type: str) -> dict[str, list[Any]]:
+        """execution.py get_input_data, formatted: the prompt's inputs in its order (links
+        resolved, literals the node declares), then a v1 node's hidden PROMPT,
+        EXTRA_PNGINFO and UNIQUE_ID."""
+        spec = _nodes.object_info()[class_type]
+        declared = {n for category in spec["input"].values() for n in category}
+        out: dict[str, list[Any]] = {}
+        for name, value in self.item.prompt[node_id].get("inputs", {}).items():
+            if _is_link(value):
+                produced = self.values.get(value[0])
+                out[name] = [_format_value(produced[value[1]]) if produced else None]
+            elif name in declared:
+                out[name] = [_format_value(value)]
+        if "api_node" not in spec:  # comfy_api v3 nodes take hidden inputs apart
+            hidden = {
+                "PROMPT": self.item.prompt,
+                "EXTRA_PNGINFO": self.extra_pnginfo,
+                "UNIQUE_ID": node_id,
+            }
+            for name, kind in spec["input"].get("hidden", {}).items():
+                if kind in HIDDEN_VALUES:
+                    out[name] = [_format_value(hidden[kind])]
+        return out
 
     def resolve(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Literal inputs as given, linked ones from the producing node's outputs."""
@@ -301,22 +327,43 @@ class Run:
     async def send_bytes(self, data: bytes) -> None:
         await self.space.send_bytes(data, self.client_id)
 
+    async def broadcast_bytes(self, data: bytes) -> None:
+        await self.space.send_bytes(data, None)
+
     async def sample_steps(self, steps: int, seed: int, width: int, height: int) -> None:
+        """The progress hook (main.py hijack_progress, v0.3.77) per step: progress_state,
+        `progress` and a preview, all to the prompt's client, or to everyone without one.
+        A client that announced supports_preview_metadata gets event 4 with the node's
+        metadata (comfy_execution/progress.py), any other event 1 (JPEG)."""
         node_id = self.node_id
         step_seconds = float(self.flags.get(FLAG_STEP_SECONDS, self.config.step_seconds))
-        send_previews = self.config.previews and self.client_id is not None
+        client = self.space.clients.get(self.client_id) if self.client_id is not None else None
+        with_metadata = client is not None and (
+            client.feature_flags.get("supports_preview_metadata") is True
+        )
+        metadata = {
+            "node_id": node_id,
+            "prompt_id": self.prompt_id,
+            "display_node_id": node_id,
+            "parent_node_id": None,
+            "real_node_id": node_id,
+        }
         for step in range(1, steps + 1):
             self.check_interrupt()
             await asyncio.sleep(max(0.0, step_seconds))
             self.check_interrupt()
-            await self.progress_state(node_id, "running", step, steps)
-            await self.to_client(
-                "progress",
-                {"value": step, "max": steps, "prompt_id": self.prompt_id, "node": node_id},
-            )
-            if send_previews:
+            progress = {"value": step, "max": steps, "prompt_id": self.prompt_id, "node": node_id}
+            jpeg = None
+            if self.config.previews:
                 img = _images.preview(seed, step, steps, width, height)
-                await self.send_bytes(_images.preview_frame(img))
+                jpeg = await asyncio.to_thread(_images.sampler_preview, img)
+            # update_progress: progress_state, then the handler's event-4 preview
+            await self.progress_state(node_id, "running", step, steps)
+            if jpeg is not None and with_metadata:
+                await self.send_bytes(_images.preview_frame_with_metadata(jpeg, metadata))
+            await self.space.send_json("progress", progress, self.client_id)
+            if jpeg is not None and not with_metadata:
+                await self.send_bytes(_images.preview_frame_jpeg(jpeg))
 
 
 async def worker(space: Space, config: Config, flags_of: Any) -> None:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import random
 import re
 import struct
 from pathlib import Path
+from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageOps
 from PIL.PngImagePlugin import PngInfo
 
-PREVIEW_IMAGE = 1  # binary WebSocket event: 4-byte BE event, 4-byte BE format, image bytes
+# protocol.py BinaryEventTypes: each binary frame starts with a 4-byte big-endian event
+PREVIEW_IMAGE = 1  # then a 4-byte format (1 JPEG, 2 PNG) and the image
+TEXT = 3  # then a 4-byte node id length, the node id and UTF-8 text
+PREVIEW_IMAGE_WITH_METADATA = 4  # then a 4-byte JSON length, the JSON and the image
 FORMAT_JPEG = 1
 FORMAT_PNG = 2
+MAX_PREVIEW_RESOLUTION = 512  # comfy/cli_args.py --preview-size default
 
 
 def generate(seed: int, index: int, width: int, height: int) -> Image.Image:
@@ -49,6 +55,34 @@ def preview_frame(image: Image.Image) -> bytes:
     return struct.pack(">II", PREVIEW_IMAGE, FORMAT_PNG) + png_bytes(image)
 
 
+def progress_text_frame(node_id: str, text: str) -> bytes:
+    """server.py send_progress_text: event 3 (TEXT) for a node."""
+    node = node_id.encode()
+    return struct.pack(">II", TEXT, len(node)) + node + text.encode()
+
+
+def sampler_preview(image: Image.Image) -> bytes:
+    """A sampler preview as server.py send_image encodes it: latent_preview.py hands over
+    ("JPEG", image, 512) and ImageOps.contain fits (also enlarges) it to 512, bilinear."""
+    fitted = ImageOps.contain(image, (MAX_PREVIEW_RESOLUTION,) * 2, Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    fitted.save(buf, format="JPEG", quality=95)
+    return buf.getvalue()
+
+
+def preview_frame_jpeg(jpeg: bytes) -> bytes:
+    """Event 1 (PREVIEW_IMAGE), format 1: what a client without supports_preview_metadata
+    gets (main.py hijack_progress)."""
+    return struct.pack(">II", PREVIEW_IMAGE, FORMAT_JPEG) + jpeg
+
+
+def preview_frame_with_metadata(jpeg: bytes, metadata: dict[str, Any]) -> bytes:
+    """Event 4 (PREVIEW_IMAGE_WITH_METADATA): server.py send_image_with_metadata adds
+    image_type to the node's metadata and sends length, JSON, image."""
+    text = json.dumps({**metadata, "image_type": "image/jpeg"}).encode()
+    return struct.pack(">II", PREVIEW_IMAGE_WITH_METADATA, len(text)) + text + jpeg
+
+
 def save_path(
     output_dir: Path, filename_prefix: str, width: int, height: int
 ) -> tuple[Path, str, str, int]:
@@ -57,11 +91,15 @@ def save_path(
     subfolder = os.path.dirname(os.path.normpath(prefix))
     filename = os.path.basename(os.path.normpath(prefix))
     folder = output_dir / subfolder
-    base = output_dir.resolve()
-    if os.path.commonpath((base, folder.resolve())) != str(base):
-        raise ValueError(
+    base = os.path.abspath(output_dir)
+    full = os.path.abspath(folder)
+    common = os.path.commonpath((base, full))
+    if common != base:
+        # folder_paths.get_save_image_path raises a bare Exception with these lines
+        raise Exception(
             "**** ERROR: Saving image outside the output folder is not allowed."
-            f"\n full_output_folder: {folder.resolve()}\n         output_dir: {base}"
+            f"\n full_output_folder: {full}\n         output_dir: {base}"
+            f"\n         commonpath: {common}"
         )
     counter = 1
     if folder.is_dir():

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps, ImageSequence
 
-from . import _images
+from . import _images, _resample
 
 Ui = dict[str, Any]
 Result = tuple[tuple[Any, ...], Ui | None]
@@ -44,11 +44,15 @@ class Context(Protocol):
     async def send_bytes(self, data: bytes) -> None:
         """A binary frame to the prompt's client."""
 
+    async def broadcast_bytes(self, data: bytes) -> None:
+        """A binary frame to every client (server.py send_sync with sid None)."""
+
 
 class Node:
     """One node class: `run` gets the resolved inputs and returns (outputs, ui)."""
 
     class_type: ClassVar[str]
+    validated_inputs: ClassVar[tuple[str, ...]] = ()  # VALIDATE_INPUTS' arguments
 
     async def run(self, ctx: Context, **inputs: Any) -> Result:
         return self.compute(**inputs), None
@@ -57,10 +61,15 @@ class Node:
         """The outputs of a node without side effects (subclasses name their inputs)."""
         raise NotImplementedError
 
-    @staticmethod
-    def is_changed(root: Path, inputs: dict[str, Any]) -> Any:
+    @classmethod
+    def is_changed(cls, root: Path, inputs: dict[str, Any]) -> Any:
         """IS_CHANGED: part of the cache key; None for pure nodes."""
         return None
+
+    @classmethod
+    def validate(cls, root: Path, inputs: dict[str, Any]) -> dict[str, str]:
+        """VALIDATE_INPUTS: {input name: reason} for each failed check; {} when valid."""
+        return {}
 
 
 NODES: dict[str, type[Node]] = {}
@@ -86,12 +95,27 @@ def to_pils(images: np.ndarray) -> list[Image.Image]:
 # -- the txt2img set (nodes.py) ---------------------------------------------------------
 
 
+class ModelHandle:
+    """A loaded model stand-in; str() reads like the real object's default repr."""
+
+    def __init__(self, cls_path: str, ckpt_name: str) -> None:
+        self.cls_path = cls_path
+        self.ckpt_name = ckpt_name
+
+    def __repr__(self) -> str:
+        return f"<{self.cls_path} object at 0x{id(self):x}>"
+
+
 @register
 class CheckpointLoaderSimple(Node):
     class_type = "CheckpointLoaderSimple"
 
     def compute(self, ckpt_name: str, **_: Any) -> tuple[Any, ...]:
-        return f"MODEL:{ckpt_name}", f"CLIP:{ckpt_name}", f"VAE:{ckpt_name}"
+        return (
+            ModelHandle("comfy.model_patcher.ModelPatcher", ckpt_name),
+            ModelHandle("comfy.sd.CLIP", ckpt_name),
+            ModelHandle("comfy.sd.VAE", ckpt_name),
+        )
 
 
 @register
@@ -141,26 +165,106 @@ class VAEDecode(Node):
         return (to_images([_images.generate(seed, i, w * 8, h * 8) for i in range(b)]),)
 
 
+def annotated_path(root: Path, name: str) -> Path:
+    """folder_paths.get_annotated_filepath: a " [output]", " [input]" or " [temp]" suffix
+    picks the folder, input otherwise."""
+    for kind in ("output", "input", "temp"):
+        if name.endswith(f"[{kind}]"):
+            return root / kind / name[: -len(kind) - 3]
+    return root / "input" / name
+
+
+def file_hash(root: Path, name: Any) -> str | None:
+    """IS_CHANGED of the file loaders: the file's sha256."""
+    path = annotated_path(root, str(name))
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def load_frames(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """nodes.py LoadImage.load_image: every frame of the first frame's size, RGB, and masks
+    1 - alpha (a transparent palette counts), or zeros (64, 64) without alpha."""
+    images, masks = [], []
+    with Image.open(path) as img:
+        size = None
+        for frame in ImageSequence.Iterator(img):
+            frame = ImageOps.exif_transpose(frame)
+            if frame.mode == "I":
+                frame = frame.point(lambda v: v * (1 / 255))
+            rgb = frame.convert("RGB")
+            size = size or rgb.size
+            if rgb.size != size:
+                continue
+            images.append(np.asarray(rgb, np.float32) / 255.0)
+            if "A" in frame.getbands():
+                masks.append(1.0 - np.asarray(frame.getchannel("A"), np.float32) / 255.0)
+            elif frame.mode == "P" and "transparency" in frame.info:
+                alpha = frame.convert("RGBA").getchannel("A")
+                masks.append(1.0 - np.asarray(alpha, np.float32) / 255.0)
+            else:
+                masks.append(np.zeros((64, 64), np.float32))
+        keep = len(images) if img.format != "MPO" else 1
+    return np.stack(images[:keep]), np.stack(masks[:keep])
+
+
+class FileNode(Node):
+    """A node reading one file named by an input (VALIDATE_INPUTS checks it exists)."""
+
+    file_input: ClassVar[str] = "image"
+    validated_inputs: ClassVar[tuple[str, ...]] = ("image",)
+    invalid_message: ClassVar[str] = "Invalid image file: {}"
+
+    @classmethod
+    def validate(cls, root: Path, inputs: dict[str, Any]) -> dict[str, str]:
+        """folder_paths.exists_annotated_filepath, else the release's message."""
+        name = str(inputs.get(cls.file_input))
+        if annotated_path(root, name).exists():
+            return {}
+        return {cls.file_input: cls.invalid_message.format(name)}
+
+    @classmethod
+    def is_changed(cls, root: Path, inputs: dict[str, Any]) -> Any:
+        return file_hash(root, inputs.get(cls.file_input))
+
+
 @register
-class LoadImage(Node):
-    """RGB image; mask 1 - alpha, or zeros (64, 64) without alpha."""
+class LoadImage(FileNode):
+    """nodes.py LoadImage: RGB frames and their masks."""
 
     class_type = "LoadImage"
-    folder = "input"
 
     async def run(self, ctx: Context, **inputs: Any) -> Result:
-        with Image.open(ctx.root / self.folder / str(inputs["image"])) as img:
-            rgb = to_images([img])
-            if "A" in img.getbands():
-                mask = 1.0 - np.asarray(img.getchannel("A"), np.float32)[None] / 255.0
-            else:
-                mask = np.zeros((1, 64, 64), np.float32)
-        return (rgb, mask), None
+        path = annotated_path(ctx.root, str(inputs["image"]))
+        return await asyncio.to_thread(load_frames, path), None
 
-    @staticmethod
-    def is_changed(root: Path, inputs: dict[str, Any]) -> Any:
-        path = root / "input" / str(inputs.get("image"))
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+@register
+class LoadImageOutput(LoadImage):
+    """nodes.py LoadImageOutput: LoadImage with a COMBO the frontend fills from the output
+    folder; a name without a folder suffix is still looked up in input."""
+
+    class_type = "LoadImageOutput"
+
+
+def load_mask(path: Path, channel: str) -> np.ndarray:
+    """nodes.py LoadImageMask.load_image: one channel of the RGBA image (alpha inverted)."""
+    with Image.open(path) as opened:
+        img = ImageOps.exif_transpose(opened)
+        if img.getbands() != ("R", "G", "B", "A"):
+            if img.mode == "I":
+                img = img.point(lambda v: v * (1 / 255))
+            img = img.convert("RGBA")
+        band = channel[0].upper()
+        mask = np.asarray(img.getchannel(band), np.float32) / 255.0
+    return (1.0 - mask if band == "A" else mask)[None]
+
+
+@register
+class LoadImageMask(FileNode):
+    class_type = "LoadImageMask"
+
+    async def run(self, ctx: Context, **inputs: Any) -> Result:
+        path = annotated_path(ctx.root, str(inputs["image"]))
+        return (await asyncio.to_thread(load_mask, path, str(inputs["channel"])),), None
 
 
 @register
@@ -272,13 +376,16 @@ class InvertMask(Node):
 
 @register
 class GetImageSize(Node):
-    """comfy_extras/nodes_images.py GetImageSize: (width, height, batch_size)."""
+    """comfy_extras/nodes_images.py GetImageSize: (width, height, batch_size), and the size
+    as progress text to every client (server.py send_progress_text, no sid)."""
 
     class_type = "GetImageSize"
 
-    def compute(self, image: np.ndarray, **_: Any) -> tuple[Any, ...]:
-        b, h, w = image.shape[:3]
-        return w, h, b
+    async def run(self, ctx: Context, **inputs: Any) -> Result:
+        b, h, w = inputs["image"].shape[:3]
+        text = f"width: {w}, height: {h}\n batch size: {b}"
+        await ctx.broadcast_bytes(_images.progress_text_frame(ctx.node_id, text))
+        return (w, h, b), None
 
 
 def _primitive(name: str) -> type[Node]:
@@ -368,21 +475,6 @@ class EmptySD3LatentImage(Node):
         return ({"samples": np.zeros((batch_size, 16, height // 8, width // 8), np.float32)},)
 
 
-def resize(images: np.ndarray, width: int, height: int, crop: str = "disabled") -> np.ndarray:
-    """comfy/utils.py common_upscale's geometry (centre crop to the new aspect, then scale);
-    every method samples nearest pixels here."""
-    h, w = images.shape[1:3]
-    if crop == "center":
-        old, new = w / h, width / height
-        x = round((w - w * (new / old)) / 2) if old > new else 0
-        y = round((h - h * (old / new)) / 2) if old < new else 0
-        images = images[:, y : h - y, x : w - x]
-        h, w = images.shape[1:3]
-    rows = (np.arange(height) * h // height).clip(0, h - 1)
-    cols = (np.arange(width) * w // width).clip(0, w - 1)
-    return images[:, rows][:, :, cols]
-
-
 @register
 class ImageScale(Node):
     """nodes.py ImageScale: a 0 side keeps the aspect ratio; both 0 keeps the image."""
@@ -390,7 +482,13 @@ class ImageScale(Node):
     class_type = "ImageScale"
 
     def compute(
-        self, image: np.ndarray, width: int, height: int, crop: str = "disabled", **_: Any
+        self,
+        image: np.ndarray,
+        upscale_method: str,
+        width: int,
+        height: int,
+        crop: str = "disabled",
+        **_: Any,
     ) -> tuple[Any, ...]:
         if width == 0 and height == 0:
             return (image,)
@@ -399,13 +497,20 @@ class ImageScale(Node):
             width = max(1, round(w * height / h))
         elif height == 0:
             height = max(1, round(h * width / w))
-        return (resize(image, width, height, crop),)
+        return (_resample.upscale_images(image, width, height, upscale_method, crop),)
 
 
 @register
 class ImageScaleBy(Node):
     class_type = "ImageScaleBy"
 
-    def compute(self, image: np.ndarray, scale_by: float, **_: Any) -> tuple[Any, ...]:
+    def compute(
+        self, image: np.ndarray, upscale_method: str, scale_by: float, **_: Any
+    ) -> tuple[Any, ...]:
         h, w = image.shape[1:3]
-        return (resize(image, round(w * scale_by), round(h * scale_by)),)
+        width, height = round(w * scale_by), round(h * scale_by)
+        return (_resample.upscale_images(image, width, height, upscale_method),)
+
+
+# The rest of the model-free nodes register themselves on import.
+from . import _image_nodes, _latent_nodes, _output_nodes  # noqa: E402, F401

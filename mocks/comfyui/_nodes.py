@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import mimetypes
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,21 @@ def object_info() -> dict[str, Any]:
     return data
 
 
+def _is_image(name: str) -> bool:
+    """folder_paths.filter_files_content_types(files, ["image"]): by guessed MIME type."""
+    kind = mimetypes.guess_type(name, strict=False)[0]
+    return kind is not None and kind.split("/")[0] == "image"
+
+
 def object_info_for(input_files: list[str]) -> dict[str, Any]:
-    """/object_info with LoadImage's combo listing the input folder's top-level files
-    (nodes.py LoadImage.INPUT_TYPES lists os.listdir(input_dir), files only)."""
+    """/object_info with the file combos listing the input folder's top-level files:
+    images for LoadImage, all for LoadImageMask, `.latent` for LoadLatent (nodes.py
+    INPUT_TYPES, os.listdir(input_dir), files only)."""
     info = copy.deepcopy(object_info())
-    top = [name for name in input_files if "/" not in name]
-    info["LoadImage"]["input"]["required"]["image"][0] = sorted(top)
+    top = sorted(name for name in input_files if "/" not in name)
+    info["LoadImage"]["input"]["required"]["image"][0] = [n for n in top if _is_image(n)]
+    info["LoadImageMask"]["input"]["required"]["image"][0] = top
+    info["LoadLatent"]["input"]["required"]["latent"][0] = [n for n in top if n.endswith(".latent")]
     return info
 
 

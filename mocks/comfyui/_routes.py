@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 from starlette.datastructures import UploadFile
 
 from mocks._control import ControlPlane, namespace_of
@@ -83,6 +84,11 @@ EXTENSIONS = [
     "/extensions/core/load3d/EventManager.js",
 ]
 SERVER_ERROR = "500 Internal Server Error\n\nServer got itself in trouble"
+NO_CACHE = {"Cache-Control": "no-cache", "Pragma": "no-cache", "Expires": "0"}
+INDEX_HTML = (
+    '<!doctype html><html lang="en"><head><meta charset="UTF-8"><title>ComfyUI</title>'
+    "</head><body>ComfyUI mock (no frontend bundled)</body></html>"
+)
 
 
 def _empty_ok() -> Response:
@@ -162,9 +168,7 @@ def build_router(hub: Hub, control: ControlPlane) -> APIRouter:
             prompt = {}
         if not isinstance(prompt, dict) or not all(isinstance(n, dict) for n in prompt.values()):
             return PlainTextResponse(SERVER_ERROR, status_code=500)
-        valid = validate_prompt(
-            prompt, body.get("partial_execution_targets"), set(space.input_files())
-        )
+        valid = validate_prompt(prompt, space.root, body.get("partial_execution_targets"))
         if not valid.ok:
             return JSONResponse(
                 {"error": valid.error, "node_errors": valid.node_errors}, status_code=400
@@ -256,9 +260,19 @@ def build_router(hub: Hub, control: ControlPlane) -> APIRouter:
     async def view(request: Request) -> Response:
         return _view(space_of(request), request)
 
+    @router.get("/")
+    async def root() -> Response:
+        """server.py get_root: the frontend's index.html, never cached (the mock's page is
+        its own, the frontend bundle is not shipped)."""
+        return Response(INDEX_HTML, media_type="text/html", headers=NO_CACHE)
+
     @router.post("/upload/image")
     async def upload_image(request: Request) -> Response:
         return await _upload(space_of(request), request)
+
+    @router.post("/upload/mask")
+    async def upload_mask(request: Request) -> Response:
+        return await _upload(space_of(request), request, mask=True)
 
     @router.get("/object_info")
     async def get_object_info(request: Request) -> dict[str, Any]:
@@ -297,11 +311,6 @@ def build_router(hub: Hub, control: ControlPlane) -> APIRouter:
         """app/user_manager.py GET /users without --multi-user."""
         return {"storage": "server", "migrated": True}
 
-    @router.get("/internal/logs")
-    async def internal_logs() -> str:
-        """api_server/routes/internal: the server's log text (the mock keeps none)."""
-        return ""
-
     @router.get("/features")
     async def features() -> dict[str, Any]:
         return dict(FEATURES)
@@ -311,6 +320,31 @@ def build_router(hub: Hub, control: ControlPlane) -> APIRouter:
         return _system_stats()
 
     return router
+
+
+def build_internal_router(hub: Hub) -> APIRouter:
+    """api_server/routes/internal/internal_routes.py, a sub-app at /internal only (no /api)."""
+    router = APIRouter(prefix="/internal")
+
+    @router.get("/logs")
+    async def internal_logs() -> str:
+        """The server's log text (the mock keeps none)."""
+        return ""
+
+    @router.get("/files/{directory_type}")
+    async def internal_files(directory_type: str, request: Request) -> Response:
+        """Top-level files of input/output/temp, newest first."""
+        if directory_type not in ("output", "input", "temp"):
+            return JSONResponse({"error": "Invalid directory type"}, status_code=400)
+        folder = hub.space(namespace_of(request)).root / directory_type
+        files = sorted((e for e in os.scandir(folder) if e.is_file()), key=_newest_first)
+        return JSONResponse([e.name for e in files])
+
+    return router
+
+
+def _newest_first(entry: os.DirEntry[str]) -> float:
+    return -entry.stat().st_mtime
 
 
 def _system_stats() -> dict[str, Any]:
@@ -407,15 +441,20 @@ def _converted(path: Path, q: Any, filename: str, headers: dict[str, str]) -> Re
     return Response(buf.getvalue(), media_type="image/png", headers=headers)
 
 
-async def _upload(space: Space, request: Request) -> Response:
+async def _upload(space: Space, request: Request, mask: bool = False) -> Response:
+    """server.py image_upload (v0.3.77). The folder is looked up first: a type other than
+    input/temp/output (an empty one too) leaves it unbound, a 500."""
     form = await request.form()
+    kind = form.get("type")
+    kind = "input" if kind is None else str(kind)
+    upload_dir = space.folder(kind)
+    if upload_dir is None:
+        return PlainTextResponse(SERVER_ERROR, status_code=500)
     image = form.get("image")
+    if isinstance(image, str) and image:  # a text field has no .file: AttributeError, 500
+        return PlainTextResponse(SERVER_ERROR, status_code=500)
     if not isinstance(image, UploadFile) or not image.filename:
         return Response(status_code=400)
-    kind = str(form.get("type") or "input")
-    upload_dir = space.folder(kind)
-    if upload_dir is None:  # folder_paths gives None; os.path.join(None) raises: a 500
-        return PlainTextResponse(SERVER_ERROR, status_code=500)
     base = str(upload_dir.resolve())
     subfolder = str(form.get("subfolder") or "")
     folder = Path(os.path.join(base, os.path.normpath(subfolder)))
@@ -438,5 +477,49 @@ async def _upload(space: Space, request: Request) -> Response:
             filepath = os.path.join(folder, filename)
             i += 1
     if not duplicate:
-        Path(filepath).write_bytes(data)
+        if not mask:
+            Path(filepath).write_bytes(data)
+        else:
+            ref = form.get("original_ref")
+            try:
+                original = json.loads(ref if isinstance(ref, str) else "")
+            except ValueError:  # json.loads(None) raises in the release too: a 500
+                original = None
+            if not isinstance(original, dict):
+                return PlainTextResponse(SERVER_ERROR, status_code=500)
+            try:
+                _apply_mask(space, original, data, Path(filepath))
+            except (OSError, ValueError):  # e.g. putalpha of another size: aiohttp's 500
+                return PlainTextResponse(SERVER_ERROR, status_code=500)
     return JSONResponse({"name": filename, "subfolder": subfolder, "type": kind})
+
+
+def _apply_mask(space: Space, original_ref: dict[str, Any], data: bytes, target: Path) -> None:
+    """upload_mask's image_save_function: the original with the upload's alpha, saved
+    (compress_level 4, text chunks kept). A bad reference writes nothing; the release
+    still answers 200 (the function's own responses are discarded)."""
+    import io
+
+    filename, kind = _annotated(str(original_ref.get("filename", "")))
+    if not filename or filename[0] == "/" or ".." in filename:
+        return
+    folder = space.folder(kind or str(original_ref.get("type", "output")))
+    if folder is None:
+        return
+    subfolder = str(original_ref.get("subfolder", ""))
+    if subfolder:
+        full = folder / subfolder
+        if os.path.commonpath((os.path.abspath(full), str(folder))) != str(folder):
+            return
+        folder = full
+    source = folder / filename
+    if not source.is_file():
+        return
+    with Image.open(source) as original:
+        info = PngInfo()
+        for key, value in getattr(original, "text", {}).items():
+            info.add_text(key, value)
+        rgba = original.convert("RGBA")
+    with Image.open(io.BytesIO(data)) as uploaded:
+        rgba.putalpha(uploaded.convert("RGBA").getchannel("A"))
+    rgba.save(target, compress_level=4, pnginfo=info)

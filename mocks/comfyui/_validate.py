@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import _nodes
+from ._node_types import NODES
 
 Error = dict[str, Any]
 BAD_LINK_MESSAGE = "Bad linked input, must be a length-2 list of [node_id, slot_index]"
@@ -46,9 +48,9 @@ def _exception_error(kind: str, message: str, ex: Exception, extra: dict[str, An
 
 
 class _Validator:
-    def __init__(self, prompt: dict[str, Any], input_files: set[str]) -> None:
+    def __init__(self, prompt: dict[str, Any], root: Path) -> None:
         self.prompt = prompt
-        self.input_files = input_files
+        self.root = root
         self.validated: dict[str, tuple[bool, list[Error], str]] = {}
 
     def node(self, unique_id: str, visiting: list[str]) -> tuple[bool, list[Error], str]:
@@ -66,7 +68,8 @@ class _Validator:
         class_type = node["class_type"]
         errors: list[Error] = []
         valid = True
-        custom_validated = {"image"} if class_type == "LoadImage" else set()
+        node_class = NODES[class_type]
+        custom_validated = set(node_class.validated_inputs)
 
         for name, category, input_type, extra in _nodes.input_specs(class_type):
             if name not in inputs:
@@ -198,19 +201,15 @@ class _Validator:
                 )
                 continue
 
-        if (
-            class_type == "LoadImage"
-            and "image" in inputs
-            and not isinstance(inputs["image"], list)
-        ):
-            image = str(inputs["image"])
-            if image not in self.input_files:
+        literal = {k: v for k, v in inputs.items() if k in custom_validated}
+        if custom_validated and not any(isinstance(v, list) for v in literal.values()):
+            for checked, why in node_class.validate(self.root, literal).items():
                 errors.append(
                     {
                         "type": "custom_validation_failed",
                         "message": "Custom validation failed for node",
-                        "details": f"image - Invalid image file: {image}",
-                        "extra_info": {"input_name": "image"},
+                        "details": f"{checked} - {why}",
+                        "extra_info": {"input_name": checked},
                     }
                 )
 
@@ -235,8 +234,8 @@ def _range_error(kind: str, words: str, name: str, val: Any, bound: Any, info: A
 
 def validate_prompt(
     prompt: dict[str, Any],
+    root: Path,
     partial_targets: list[str] | None = None,
-    input_files: set[str] | None = None,
 ) -> Validation:
     """Validate an API-format graph the way ComfyUI's execution.validate_prompt does."""
     known = _nodes.object_info()
@@ -273,7 +272,7 @@ def validate_prompt(
     if not outputs:
         return Validation(False, simple_error("prompt_no_outputs", "Prompt has no outputs"), [])
 
-    validator = _Validator(prompt, input_files or set())
+    validator = _Validator(prompt, root)
     good: list[str] = []
     failures: list[tuple[str, list[Error]]] = []
     node_errors: dict[str, Any] = {}

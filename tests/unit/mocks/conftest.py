@@ -176,3 +176,18 @@ def cablecast_api(cablecast_base: str, namespace: str) -> Iterator[httpx.Client]
         timeout=10,
     ) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def comfyui_base(mock_server_module: Callable[..., str]) -> str:
+    """A ComfyUI mock whose sampler steps take no time."""
+    return mock_server_module("comfyui", "--step-seconds", "0")
+
+
+@pytest.fixture
+def comfyui_api(comfyui_base: str, namespace: str) -> Iterator[httpx.Client]:
+    """A client of `comfyui_base` in the test's own namespace."""
+    with httpx.Client(
+        base_url=comfyui_base, headers={NAMESPACE_HEADER: namespace}, timeout=30
+    ) as client:
+        yield client

@@ -132,6 +132,12 @@ def png_size(data: bytes) -> tuple[int, int]:
         return img.size
 
 
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.format == "JPEG"
+        return img.size
+
+
 def pixels(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as img:
         return img.convert("RGB").tobytes()
@@ -313,9 +319,11 @@ def test_message_order_previews_and_history_shape(
     assert len(binary) == 4
     assert all(text_positions[ks] < i < text_positions[vae] for i in binary)
     for i in binary:
+        # main.py hijack_progress (v0.3.77): a client without supports_preview_metadata gets
+        # PREVIEW_IMAGE (1), format 1: latent_preview's JPEG, fitted to 512 by send_image
         event, fmt = struct.unpack(">II", frames[i][:8])
-        assert (event, fmt) == (1, 2)
-        assert png_size(frames[i][8:]) == (64, 64)
+        assert (event, fmt) == (1, 1)
+        assert jpeg_size(frames[i][8:]) == (512, 512)
     statuses = [f["data"] for f in frames if isinstance(f, dict) and f["type"] == "status"]
     assert [s["status"]["exec_info"]["queue_remaining"] for s in statuses] == [1, 1, 0]
     executed = next(f["data"] for f in frames if isinstance(f, dict) and f["type"] == "executed")
@@ -446,7 +454,7 @@ def test_execution_events_only_reach_the_submitting_client(
     assert seen and set(seen) == {"status"}
 
 
-def test_prompt_without_client_id_gets_no_execution_events(
+def test_prompt_without_client_id_gets_only_broadcast_progress(
     addr: str, api: httpx.Client, namespace: str
 ) -> None:
     cid = uuid.uuid4().hex
@@ -464,10 +472,52 @@ def test_prompt_without_client_id_gets_no_execution_events(
     except websocket.WebSocketTimeoutException:
         pass
     ws.close()
-    # progress_state is the exception: WebUIProgressHandler sends it to server.client_id,
-    # None here, and send_json(sid=None) broadcasts (Comfy-Org/ComfyUI v0.3.77,
-    # comfy_execution/progress.py and server.py PromptServer.send_json).
-    assert set(seen) == {"status", "progress_state"}
+    # No executing/executed (execution.py sends them only to a client id). What goes to
+    # server.client_id, None here, is broadcast by send_sync(sid=None): progress_state
+    # (comfy_execution/progress.py), and the progress hook's `progress` and event-1 previews
+    # (main.py hijack_progress), Comfy-Org/ComfyUI v0.3.77.
+    assert set(seen) == {"status", "progress_state", "progress", "binary"}
+
+
+def test_previews_carry_metadata_for_a_client_that_supports_it(
+    addr: str, api: httpx.Client, namespace: str
+) -> None:
+    """comfy_execution/progress.py WebUIProgressHandler.update_handler and server.py
+    send_image_with_metadata (v0.3.77): after announcing supports_preview_metadata the
+    client gets PREVIEW_IMAGE_WITH_METADATA (4): a 4-byte JSON length, the node's metadata
+    plus image_type, the JPEG; per step progress_state, preview, then progress."""
+    cid = uuid.uuid4().hex
+    ws = connect(addr, cid, namespace)
+    ws.recv()
+    ws.send(json.dumps({"type": "feature_flags", "data": {"supports_preview_metadata": True}}))
+    assert json.loads(ws.recv())["type"] == "feature_flags"
+    prompt = example_prompt(seed=77)
+    prompt["3"]["inputs"]["steps"] = 2
+    prompt["5"]["inputs"].update(width=512, height=384)
+    pid = api.post("/prompt", json={"prompt": prompt, "client_id": cid}).json()["prompt_id"]
+    frames = read_until_done(ws, pid)
+    ws.close()
+    binary = [f for f in frames if isinstance(f, bytes)]
+    assert len(binary) == 2
+    for frame in binary:
+        event, length = struct.unpack(">II", frame[:8])
+        assert event == 4
+        assert json.loads(frame[8 : 8 + length]) == {
+            "node_id": "3",
+            "prompt_id": pid,
+            "display_node_id": "3",
+            "parent_node_id": None,
+            "real_node_id": "3",
+            "image_type": "image/jpeg",
+        }
+        assert jpeg_size(frame[8 + length :]) == (512, 384)
+    step = [
+        f["type"] if isinstance(f, dict) else "binary"
+        for f in frames
+        if isinstance(f, bytes) or f["type"] in ("progress", "progress_state")
+    ]
+    sampler = step[step.index("binary") - 1 :][:6]
+    assert sampler == ["progress_state", "binary", "progress"] * 2
 
 
 def test_feature_flags_handshake(addr: str, namespace: str) -> None:
