@@ -18,9 +18,9 @@ import pytest
 import redis
 from docker.errors import ContainerError
 from harness import topology
-from harness.faults import Faults
+from harness.faults import FaultError, Faults
 from harness.plugin import WorkerBackends
-from harness.prometheus import Prometheus
+from harness.prometheus import Prometheus, PrometheusError
 from harness.stack import Stack
 
 from studio._keys import Keys
@@ -144,9 +144,33 @@ def test_error_rate_alert_fires_under_a_503_storm_on_comfyui(
         episode = str(studio.episode(project)["id"])
         alert = prometheus.wait_for_alert("StudioBackendErrorRate", labels=labels, timeout=60)
         assert alert is not None and float(alert["value"]) > 0.5
-    (final,) = studio.wait_terminal([episode], 180)  # it waited the storm out
-    assert final["state"] == "completed", final.get("error")
+    (final,) = studio.wait_terminal([episode], 180)
+    assert final["keyframes"], final.get("error")  # it waited the storm out, then rendered
     prometheus.wait_for_alert("StudioBackendErrorRate", "inactive", labels=labels, timeout=60)
+
+
+@pytest.mark.faults
+def test_a_tcp_fault_on_prometheus_reaches_its_clients(
+    prometheus: Prometheus, faults: Faults
+) -> None:
+    with faults.down("prometheus"), pytest.raises(PrometheusError, match=r"^Prometheus at "):
+        prometheus.query("up")
+    assert prometheus.query('up{job="studio"}')
+
+
+@pytest.mark.faults
+@pytest.mark.exclusive_stack
+def test_prometheus_killed_comes_back_healthy_and_scrapes_again(
+    prometheus: Prometheus, faults: Faults
+) -> None:
+    with pytest.raises(FaultError, match="host's network namespace"):
+        faults.loss("prometheus", percent=20)  # its namespace is the host's: refused
+    faults.kill("prometheus")
+    with pytest.raises(PrometheusError):
+        prometheus.query("up")
+    faults.clear()  # started again and healthy
+    prometheus.wait_for_sample('up{job="studio"}', newer_than=time.time())
+    assert prometheus.value('up{job="studio"}') == 1.0
 
 
 def _promtool(harness_run: str, rules: Path) -> str:
