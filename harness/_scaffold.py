@@ -145,6 +145,7 @@ jobs:
       HARNESS_CHROMADB_IMAGE: chromadb/chroma:1.5.9
       HARNESS_LITELLM_IMAGE: ghcr.io/berriai/litellm:v1.106.2-stable
       HARNESS_TOXIPROXY_IMAGE: ghcr.io/shopify/toxiproxy:2.12.0
+      HARNESS_PROMETHEUS_IMAGE: prom/prometheus:v2.42.0
       HARNESS_REPORTS_DIR: ${{ github.workspace }}/reports
     steps:
       - uses: actions/checkout@v4

@@ -21,6 +21,10 @@ line naming the file, the key and what is allowed.
     needs = ["redis", "postgres"]
     env = { REDIS_URL = "redis://{redis.host}:{redis.port}/0", PORT = "{port}" }
 
+    [tool.mediastack-harness.prometheus]       # the optional Prometheus backend ("prometheus"
+    targets = ["api"]                          # in `backends`): services under test it scrapes,
+    rules = ["monitoring/rules.yml"]           # rule files; scrape/evaluation interval 1s
+
     [tool.mediastack-harness.blender]          # a Blender add-on under test (harness.blender)
     addon = "my_addon"
     preferences = { comfyui_url = "http://{comfyui.host}:{comfyui.port}" }
@@ -33,6 +37,7 @@ Templates (`env` values and `command` arguments): `{SERVICE.host}`, `{SERVICE.po
 from __future__ import annotations
 
 import os
+import re
 import string
 import sys
 import tomllib
@@ -49,11 +54,19 @@ PYPROJECT = "pyproject.toml"
 HARNESS_TOML = "harness.toml"
 SECTION = "mediastack-harness"
 BUILTIN_BACKENDS = ("redis", "chromadb", "litellm", "comfyui", "wan2gp", "cablecast")
+OPTIONAL_BACKENDS = ("prometheus",)  # built in, started only when `backends` lists them
+KNOWN_BACKENDS = (*BUILTIN_BACKENDS, *OPTIONAL_BACKENDS)
 TEMPLATE_FIELDS = ("host", "port", "url")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+def _http_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"must be an HTTP path starting with '/', got {value!r}")
+    return value
 
 
 class ExtraBackend(_Strict):
@@ -80,9 +93,7 @@ class ServiceConfig(_Strict):
     @field_validator("health")
     @classmethod
     def _absolute_path(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("/"):
-            raise ValueError(f"must be an HTTP path starting with '/', got {value!r}")
-        return value
+        return None if value is None else _http_path(value)
 
 
 class BlenderConfig(_Strict):
@@ -90,6 +101,33 @@ class BlenderConfig(_Strict):
 
     addon: str | None = None  # a folder or zip, relative to the project root
     preferences: dict[str, str] = Field(default_factory=dict)  # e.g. "http://{comfyui.url}"
+
+
+_DURATION = re.compile(r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$")
+
+
+class PrometheusConfig(_Strict):
+    """The optional Prometheus backend: what it scrapes, which rules it evaluates, how often."""
+
+    targets: list[str] = Field(default_factory=list)  # services under test, by name
+    rules: list[str] = Field(default_factory=list)  # rule files, relative to the project root
+    metrics_path: str = Field(default="/metrics", alias="metrics-path")
+    scrape_interval: str = Field(default="1s", alias="scrape-interval")
+    evaluation_interval: str = Field(default="1s", alias="evaluation-interval")
+
+    @field_validator("scrape_interval", "evaluation_interval")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        if not value or value == "0s" or not _DURATION.match(value):
+            raise ValueError(
+                f"must be a Prometheus duration such as '1s' or '500ms', got {value!r}"
+            )
+        return value
+
+    @field_validator("metrics_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return _http_path(value)
 
 
 class ProjectConfig(_Strict):
@@ -104,6 +142,7 @@ class ProjectConfig(_Strict):
     extra_backends: dict[str, ExtraBackend] = Field(default_factory=dict, alias="extra-backends")
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     blender: BlenderConfig = Field(default_factory=BlenderConfig)
+    prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
 
 
 class Project:
@@ -144,6 +183,10 @@ class Project:
         }
         return {key: value for key, value in values.items() if not os.environ.get(key)}
 
+    def rule_paths(self) -> list[Path]:
+        """The Prometheus rule files, absolute."""
+        return [(self.root / name).resolve() for name in self.config.prometheus.rules]
+
     def reports_path(self) -> Path:
         """Where run reports go."""
         return (self.root / self.config.reports_dir).resolve()
@@ -171,15 +214,15 @@ class Project:
     def _check(self) -> None:
         config = self.config
         for name in config.backends or []:
-            if name not in BUILTIN_BACKENDS:
+            if name not in KNOWN_BACKENDS:
                 raise self._error(
                     "backends",
-                    f"unknown backend {name!r}; known: {', '.join(BUILTIN_BACKENDS)} "
+                    f"unknown backend {name!r}; known: {', '.join(KNOWN_BACKENDS)} "
                     "(a backend of your own goes under [extra-backends] and in your compose file)",
                 )
         for name in config.extra_backends:
             key = f"extra-backends.{name}"
-            if name in BUILTIN_BACKENDS:
+            if name in KNOWN_BACKENDS:
                 raise self._error(key, f"{name!r} is a built-in backend; pick another name")
             spec = self.compose_services.get(name)
             if spec is None:
@@ -225,6 +268,24 @@ class Project:
                             "{SERVICE.host|port|url} with SERVICE one of "
                             + ", ".join(sorted(known)),
                         )
+
+        self._check_prometheus()
+
+    def _check_prometheus(self) -> None:
+        prometheus = self.config.prometheus
+        declared = ", ".join(self.config.services) or "none (declare them in [services])"
+        for index, name in enumerate(prometheus.targets):
+            if name not in self.config.services:
+                raise self._error(
+                    f"prometheus.targets[{index}]",
+                    f"unknown service under test {name!r}; declared: {declared}",
+                )
+        for index, path in enumerate(self.rule_paths()):
+            if not path.is_file():
+                raise self._error(
+                    f"prometheus.rules[{index}]",
+                    f"no such rule file {path} (paths are relative to {self.root})",
+                )
 
     def _files_named(self) -> str:
         return ", ".join(self.config.compose_files) or "no compose file (set `compose-files`)"
@@ -301,6 +362,8 @@ def _allowed_keys(location: tuple[Any, ...]) -> list[str]:
         model = ExtraBackend
     elif len(location) >= 2 and location[0] == "blender":
         model = BlenderConfig
+    elif len(location) >= 2 and location[0] == "prometheus":
+        model = PrometheusConfig
     return [field.alias or name for name, field in model.model_fields.items()]
 
 

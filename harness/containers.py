@@ -59,6 +59,11 @@ class ServiceDefinition:
 def definition(service: str) -> ServiceDefinition:
     """Read one service's normalized definition from the stack's compose file."""
     spec = topology.load().get(service)
+    if spec.host_network:
+        raise HarnessError(
+            f"{service} runs on the host network: it has no isolated copy; use the shared one "
+            "(mark the test @pytest.mark.exclusive_stack for container faults)"
+        )
     model = Compose("hx-definition", [_paths.compose_file()], {}).config()
     raw = model["services"][service]
     check = raw.get("healthcheck") or {}

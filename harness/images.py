@@ -154,6 +154,10 @@ def recipes() -> dict[str, Recipe]:
             root=_shims(),
         ),
         "netfault": Recipe("netfault", NETFAULT_TAG, parent="base"),
+        # Debian's prometheus package (promtool included), for the optional Prometheus backend
+        "prometheus": Recipe(
+            "prometheus", stack.get("prometheus").image, parent="base", upstream=True
+        ),
         "mocks": Recipe(
             "mocks",
             stack.get("comfyui").image,

@@ -33,6 +33,7 @@ from harness import _events, _labels, _reached, reaper, topology
 from harness import config as harness_config
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults
+from harness.prometheus import Prometheus
 from harness.reports.instrument import httpx_hooks, observe_chroma, observe_redis
 from harness.stack import Address, Stack, new_project_name
 
@@ -48,6 +49,7 @@ FIXTURE_SERVICES = {
     "comfyui_url": "comfyui",
     "wan2gp_url": "wan2gp",
     "cablecast_url": "cablecast",
+    "prometheus": "prometheus",
 }
 
 
@@ -395,6 +397,17 @@ def wan2gp_url(backends: WorkerBackends) -> str:
 def cablecast_url(backends: WorkerBackends) -> str:
     """Base URL of the Cablecast stub (its API lives under /cablecastapi/v1/)."""
     return backends.address("cablecast").url
+
+
+@pytest.fixture(scope="session")
+def prometheus(backends: WorkerBackends, harness_namespace: str) -> Iterator[Prometheus]:
+    """`harness.prometheus.Prometheus` on this worker's proxy in front of the stack's Prometheus
+    (list "prometheus" in `backends`): query, query_range, wait_for_alert, wait_for_sample."""
+    client = Prometheus(
+        backends.address("prometheus").url, run=backends.stack.project, namespace=harness_namespace
+    )
+    yield client
+    client.close()
 
 
 @pytest.fixture

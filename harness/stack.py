@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from harness import (
     _overlay,
     _paths,
     _process,
+    _prometheus_config,
     config,
     images,
     reaper,
@@ -31,6 +33,7 @@ from harness.errors import HarnessError, HealthTimeout, ServiceFailed
 
 Progress = Callable[[str, str], None]  # (service, state)
 PROXY = topology.PROXY_SERVICE
+PROMETHEUS = "prometheus"
 PROXY_PORT_LABEL = "org.mediastack-harness.toxiproxy-port"
 
 
@@ -117,9 +120,19 @@ class Stack:
         needed = {self.topology.get(name).image for name in names} | {self.topology.proxy_image}
         images.require(sorted(image for image in needed if image))
         reaper.reap_dead_runs()
-        proxy = self.containers().get(PROXY)
+        containers = self.containers()
+        proxy = containers.get(PROXY)
         port = proxy.labels[PROXY_PORT_LABEL] if proxy else str(_free_port())
         self.compose.env["HARNESS_TOXIPROXY_PORT"] = port
+        for name in names:  # a host-network backend keeps its port while its container exists
+            spec = self.topology.get(name)
+            if spec.host_network:
+                running = containers.get(name)
+                label = running.labels.get(topology.HOST_PORT_LABEL) if running else None
+                self.compose.env[spec.port_var] = label or str(_free_port())
+        if PROMETHEUS in names:
+            written = _prometheus_config.write(self.project, self.topology.project)
+            self.compose.env["HARNESS_PROMETHEUS_CONFIG_DIR"] = str(written.resolve())
         began = time.time()
         try:
             own = [name for name in names if self.topology.get(name).own]
@@ -175,7 +188,22 @@ class Stack:
             else:
                 self.wait_healthy([name], timeout=timeout, progress=progress, since=began)
         self._proxies.pop(name, None)
+        self._scrape(name)
         return self.address(name)
+
+    def _scrape(self, name: str) -> None:
+        """Have this run's Prometheus scrape a service under test its project lists in
+        `[prometheus] targets`, through a proxy of its own (`<name>--prometheus`)."""
+        project = self.topology.project
+        if project is None or name not in project.config.prometheus.targets:
+            return
+        if not (
+            _prometheus_config.directory(self.project) / _prometheus_config.CONFIG_FILE
+        ).exists():
+            return  # Prometheus is not part of this stack
+        link = self.ensure_proxies([name], namespace=PROMETHEUS)[name]
+        labels = {"job": name, "__metrics_path__": project.config.prometheus.metrics_path}
+        _prometheus_config.write_target(self.project, name, str(link), labels)
 
     def _port_of(self, name: str) -> int | None:
         """The port a service under test had, so a restart keeps it (its proxies stay right)."""
@@ -367,6 +395,7 @@ class Stack:
             self.compose.down()
         finally:
             reaper.remove_run(self.project)
+            shutil.rmtree(_prometheus_config.directory(self.project), ignore_errors=True)
         self._proxies.clear()
         self._toxiproxy = None
 
@@ -401,6 +430,8 @@ class Stack:
         container = self.containers().get(service)
         if container is None or container.status != "running":
             raise HarnessError(f"service {service} is not running in stack {self.project}")
+        if spec.host_network:
+            return Address("127.0.0.1", int(container.labels[topology.HOST_PORT_LABEL]))
         bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(
             f"{spec.container_port}/tcp"
         )

@@ -16,6 +16,7 @@ from harness.config import Project, ServiceConfig
 from harness.errors import UnknownService
 
 _IMAGE_REF = re.compile(r"^\$\{(?P<var>[A-Z0-9_]+):-(?P<default>[^}]+)\}$")
+HOST_PORT_LABEL = "org.mediastack-harness.host-port"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Service(_Container):
 
     container_port: int = 0
     own: bool = False  # defined by the adopting project's compose file (compose builds its image)
+    host_network: bool = False  # listens on 127.0.0.1 itself, on the port its label names
 
     @property
     def image(self) -> str:
@@ -147,6 +149,17 @@ def _image_ref(name: str, spec: dict) -> re.Match[str]:
 
 def _parse_service(name: str, spec: dict) -> Service:
     match = _image_ref(name, spec)
+    if spec.get("network_mode") == "host":
+        label = str((spec.get("labels") or {}).get(HOST_PORT_LABEL, ""))
+        default = _IMAGE_REF.match(label)
+        if default is None:
+            raise ValueError(
+                f"service {name}: a host-network service needs the label "
+                f"{HOST_PORT_LABEL}: ${{HARNESS_{name.upper()}_PORT:-default}}"
+            )
+        return Service(
+            name, match["var"], match["default"], int(default["default"]), host_network=True
+        )
     ports = spec.get("ports") or []
     if len(ports) != 1:
         raise ValueError(f"service {name}: exactly one client-facing port must be published")
@@ -188,4 +201,5 @@ def _parse(path: Path) -> Topology:
     if proxy is None:
         raise ValueError(f"service {PROXY_SERVICE}: image must be ${{HARNESS_..._IMAGE:-default}}")
     services = {name: _parse_service(name, spec) for name, spec in specs.items()}
-    return Topology(path, services, proxy["var"], proxy["default"])
+    defaults = tuple(name for name in services if name not in config.OPTIONAL_BACKENDS)
+    return Topology(path, services, proxy["var"], proxy["default"], defaults=defaults)

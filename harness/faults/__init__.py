@@ -166,6 +166,12 @@ class Faults:
         container = self.stack.containers().get(service)
         if container is None:
             raise FaultError(f"service {service} is not running in stack {self.stack.project}")
+        if layer == "kernel" and container.attrs["HostConfig"].get("NetworkMode") == "host":
+            raise FaultError(
+                f"{service} shares the host's network namespace: a kernel fault there would "
+                f"change the host's own; use a TCP fault on its proxy (faults.latency({service!r}, "
+                "ms=...), faults.down(...)) or a container fault"
+            )
         target = Target(service, container, self.stack.sync_proxies)
         self.touched[service] = target
         return target

@@ -18,7 +18,8 @@ def document() -> dict:
 
 def test_topology_lists_every_backend_with_its_client_port() -> None:
     stack = topology.load()
-    assert stack.names == SERVICES
+    assert stack.names == [*SERVICES, "prometheus"]
+    assert list(stack.defaults) == SERVICES  # the optional Prometheus only when listed
     assert stack.get("comfyui").container_port == 8188
     assert stack.get("wan2gp").container_port == 7860
     assert stack.get("chromadb").container_port == 8000

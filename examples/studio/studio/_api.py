@@ -176,6 +176,7 @@ def build_router() -> APIRouter:
         ctx = ctx_of(request)
         with contextlib.suppress(StudioError):  # Redis down: keep the last counts
             ctx.metrics.set_episode_counts(await ctx.store.state_counts())
+            ctx.metrics.set_numbering(await ctx.store.numbering())
         return Response(ctx.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @router.get("/config")

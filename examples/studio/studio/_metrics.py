@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 EPISODE_STATES = (
@@ -14,6 +16,21 @@ EPISODE_STATES = (
     "completed",
     "failed",
 )
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """One project's episode numbering as stored: numbers missing and numbers used twice."""
+
+    gaps: int
+    duplicates: int
+
+    @classmethod
+    def of(cls, counter: int, numbers: list[int]) -> Numbering:
+        """From the project's counter and its episodes' numbers (the index's scores)."""
+        distinct = {number for number in numbers if number >= 1}
+        highest = max([counter, *distinct])
+        return cls(gaps=highest - len(distinct), duplicates=len(numbers) - len(set(numbers)))
 
 
 class Metrics:
@@ -58,6 +75,20 @@ class Metrics:
             ["state"],
             registry=self.registry,
         )
+        self.number_gaps = Gauge(
+            "studio_episode_number_gaps",
+            "Episode numbers from 1 to the project's highest with no episode (from Redis at scrape "
+            "time)",
+            ["project"],
+            registry=self.registry,
+        )
+        self.number_duplicates = Gauge(
+            "studio_episode_number_duplicates",
+            "Episodes whose number another episode of the project also has (from Redis at scrape "
+            "time)",
+            ["project"],
+            registry=self.registry,
+        )
         self.events = Counter(
             "studio_events_published", "Progress events published", ["type"], registry=self.registry
         )
@@ -66,6 +97,14 @@ class Metrics:
         """Update the episodes-by-state gauge from a {state: count} mapping."""
         for state in {*EPISODE_STATES, *counts}:
             self.episodes.labels(state=state).set(counts.get(state, 0))
+
+    def set_numbering(self, numbering: dict[str, Numbering]) -> None:
+        """Replace the numbering gauges with one series per project (projects gone: dropped)."""
+        self.number_gaps.clear()
+        self.number_duplicates.clear()
+        for project, found in numbering.items():
+            self.number_gaps.labels(project=project).set(found.gaps)
+            self.number_duplicates.labels(project=project).set(found.duplicates)
 
     def render(self) -> bytes:
         """Prometheus text exposition of this registry."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import Conflict, NotFound
+from ._metrics import Numbering
 from ._redisio import RedisIO
 
 IDEMPOTENCY_TTL = 24 * 3600
@@ -193,3 +194,25 @@ class Store:
         """Episodes by state (maintained atomically by the publish script)."""
         raw = await self.io.run("state_counts", lambda c: c.hgetall(self.io.keys.state_counts()))
         return {state: int(count) for state, count in raw.items()}
+
+    async def numbering(self) -> dict[str, Numbering]:
+        """Every project's numbering as Redis holds it: its counter against its episode index
+        (a record lost or written by hand shows here as a gap or a duplicate)."""
+        keys = self.io.keys
+
+        async def fetch(client: Any) -> dict[str, Numbering]:
+            projects = await client.zrange(keys.projects(), 0, -1)
+            async with client.pipeline(transaction=False) as pipe:
+                for project in projects:
+                    pipe.get(keys.episode_counter(project))
+                    pipe.zrange(keys.project_episodes(project), 0, -1, withscores=True)
+                rows = await pipe.execute()
+            found = {}
+            for index, project in enumerate(projects):
+                counter, members = rows[2 * index], rows[2 * index + 1]
+                numbers = [int(score) for _, score in members]
+                found[project] = Numbering.of(int(counter or 0), numbers)
+            return found
+
+        result: dict[str, Numbering] = await self.io.run("numbering", fetch)
+        return result

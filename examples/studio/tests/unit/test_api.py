@@ -170,6 +170,8 @@ def test_metrics_exposition(client: TestClient) -> None:
     ) in text
     assert "studio_http_request_duration_seconds_bucket" in text
     assert "studio_pipeline_step_duration_seconds" in text
+    assert f'studio_episode_number_gaps{{project="{pid}"}} 0.0' in text
+    assert f'studio_episode_number_duplicates{{project="{pid}"}} 0.0' in text
 
 
 def test_websocket_tools(client: TestClient) -> None:

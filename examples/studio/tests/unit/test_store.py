@@ -8,6 +8,7 @@ import pytest
 
 from studio._errors import Conflict, NotFound
 from studio._events import EventLog
+from studio._metrics import Numbering
 from studio._redisio import RedisIO
 from studio._store import Store
 
@@ -82,3 +83,20 @@ async def test_creation_writes_the_first_event(store: Store, events: EventLog) -
     created = await store.create_episode(project["id"], BODY, None)
     (event,) = await events.read(created.episode["id"])
     assert event.type == "queued" and event.data["number"] == 1
+
+
+async def test_numbering_sees_a_gap_and_a_duplicate_written_directly_to_redis(
+    store: Store, io: RedisIO
+) -> None:
+    project = await store.create_project("P", "")
+    pid = project["id"]
+    created = [await store.create_episode(pid, {**BODY, "title": f"t{i}"}, None) for i in range(3)]
+    assert (await store.numbering())[pid] == Numbering(gaps=0, duplicates=0)
+    index = io.keys.project_episodes(pid)
+    second = created[1].episode["id"]
+    await io._client().zrem(index, second)  # episode 2 lost from the index
+    assert (await store.numbering())[pid] == Numbering(gaps=1, duplicates=0)
+    await io._client().zadd(index, {second: 2, "stray": 1})  # 2 back; another episode 1
+    assert (await store.numbering())[pid] == Numbering(gaps=0, duplicates=1)
+    await io._client().incr(io.keys.episode_counter(pid))  # number 4 claimed, no episode
+    assert (await store.numbering())[pid] == Numbering(gaps=1, duplicates=1)
