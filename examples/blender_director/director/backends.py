@@ -114,7 +114,6 @@ def litellm_chat(url, key, model, prompt, timeout=10.0):
     return answer["choices"][0]["message"]["content"]
 
 
-WAN2GP_MODEL = "t2v_1.3B"
 # Wan2GP's Generate button (wgp.py, deepbeepmeep/Wan2GP 8681e9f7): these three, then
 # prepare_generate_media -> activate_status -> process_tasks -> finalize_generation.
 WAN2GP_VALIDATE = "/validate_wizard_prompt_16"
@@ -130,7 +129,12 @@ def _endpoint_args(client, api_name, **values):
 
 def wan2gp_clip(url, prompt, timeout=10.0):
     """Wan2GP's Generate chain through gradio_client, in one fresh Gradio session (so its queue
-    holds only this clip); the downloaded MP4's path."""
+    holds only this clip); the downloaded MP4's path.
+
+    The form endpoints take every form field, so their arguments are the form's defaults from
+    `view_api`, overridden by name. Wan2GP's default form has the prompt wizard on, so the
+    prompt goes into `wizard_prompt` too; `model_choice` stays the server's current model.
+    """
     from gradio_client import Client
 
     download = tempfile.mkdtemp(prefix="director-clip-")
@@ -142,10 +146,12 @@ def wan2gp_clip(url, prompt, timeout=10.0):
     form = {"prompt": prompt, "resolution": "832x480", "video_length": 9, "seed": 0,
             "num_inference_steps": 4}  # fmt: skip
     try:
-        client.predict(*_endpoint_args(client, WAN2GP_VALIDATE, **form), api_name=WAN2GP_VALIDATE)
+        wizard = _endpoint_args(client, WAN2GP_VALIDATE, wizard_prompt=prompt, **form)
+        client.predict(*wizard, api_name=WAN2GP_VALIDATE)
         client.predict(*_endpoint_args(client, WAN2GP_SAVE_INPUTS, target="state", **form),
                        api_name=WAN2GP_SAVE_INPUTS)  # fmt: skip
-        client.predict(0, WAN2GP_MODEL, api_name=WAN2GP_ADD_AND_GENERATE)
+        queued = _endpoint_args(client, WAN2GP_ADD_AND_GENERATE, current_gallery_tab=0)
+        client.predict(*queued, api_name=WAN2GP_ADD_AND_GENERATE)
         client.predict(api_name="/prepare_generate_media")
         client.predict(api_name="/activate_status")
         client.submit(api_name="/process_tasks").result(timeout=timeout * 6)
