@@ -31,12 +31,13 @@ engine: venv
 images: venv
 	$(HARNESS) images build
 
-test: ## unit and integration tests under pytest-xdist, then the studio's suites
+test: ## unit and integration tests under pytest-xdist, then the studio's and the director add-on's suites
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)
 	$(MAKE) test-studio
+	$(MAKE) test-blender
 
-test-blender: ## the director add-on's suites in real Blender on the stack (not yet green: see #12)
-	cd examples/blender_director && $(CURDIR)/$(HARNESS) blender run director -- \
+test-blender: ## the director add-on's suites in real Blender (bpy) on the stack
+	cd examples/blender_director && $(abspath $(HARNESS)) blender run director -- \
 		-n $(WORKERS) --dist loadgroup -m blender $(PYTEST_ARGS)
 
 studio-venv: ## the studio's own venv: the harness wheel built from here, the studio editable
@@ -64,7 +65,7 @@ down:
 lint:
 	$(BIN)/ruff check harness mocks examples tests benchmarks
 	$(BIN)/mypy
-	cd examples/studio && $(CURDIR)/$(BIN)/mypy
+	cd examples/studio && $(abspath $(BIN))/mypy
 
 report: ## the newest run's summary and HTML path (RUN=<id> for another)
 	$(HARNESS) report $(RUN) --dir $(REPORTS_DIR)

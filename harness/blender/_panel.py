@@ -43,11 +43,13 @@ class PanelTree:
         yield from visit(self.root, {"enabled": True, "active": True, "alert": False})
 
     def find(self, type: str, **match: Any) -> list[dict[str, Any]]:
-        """Leaves of a type whose fields equal `match`, each with its effective state merged."""
+        """Leaves of a type whose fields equal `match`, each with its effective state merged
+        (so `enabled`, `active` and `alert` match the state inherited from its layouts)."""
+        leaves = ({**node, **state} for node, state in self.walk())
         return [
-            {**node, **state}
-            for node, state in self.walk()
-            if node["type"] == type and all(node.get(k) == v for k, v in match.items())
+            leaf
+            for leaf in leaves
+            if leaf["type"] == type and all(leaf.get(k) == v for k, v in match.items())
         ]
 
     def labels(self) -> list[str]:

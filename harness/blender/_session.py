@@ -210,7 +210,17 @@ class Session:
         self._reader.start()
         self.timers = Timers(self)
         self.started = time.monotonic()
-        hello = self._receive()
+        try:
+            hello = self._receive()
+        except BlenderError:
+            shutil.rmtree(self._user, ignore_errors=True)
+            if any("No module named 'bpy'" in line for line in self.log_lines):
+                raise BpyUnavailable(
+                    f"{self.runtime.command[0]} cannot import bpy: bpy {BPY_VERSION} needs "
+                    f"Python {'.'.join(map(str, BPY_PYTHON))} (`pip install bpy=={BPY_VERSION}` "
+                    f"there), or HARNESS_BLENDER_PYTHON=image uses {IMAGE}"
+                ) from None
+            raise
         self.version = str(hello.get("version", "?"))
         self.modules: list[str] = []
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,9 +25,20 @@ console = Console()
 errors = Console(stderr=True)
 
 
-def _fail(error: HarnessError) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+def _fail(error: HarnessError, log: Path | None = None) -> typer.Exit:
+    message = str(error)
+    if log is not None:  # the file holding the traceback "(see the log)" points at
+        message = message.replace("(see the log)", f"(see the log: {log})")
+    errors.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
+
+
+def _keep_log(session: Session) -> Path:
+    """The closed session's whole log, written to a file that outlives it."""
+    handle, name = tempfile.mkstemp(prefix="harness-blender-", suffix=".log")
+    with os.fdopen(handle, "w") as file:
+        file.write(session.log + "\n")
+    return Path(name)
 
 
 def _plugin_args() -> list[str]:
@@ -103,12 +116,18 @@ def show(
 ) -> None:
     """Enable the add-on in a fresh session and print what its panels show."""
     try:
-        with Session(clock="stepped") as session:
+        check_addon(addon)
+        session = Session(clock="stepped")
+    except HarnessError as error:
+        raise _fail(error) from None
+    try:
+        with session:
             console.print(f"enabled {session.enable(addon)} in Blender {session.version}")
             for idname in [panel] if panel else session.panels():
                 console.print(_render(session.panel(idname)), highlight=False, markup=False)
     except HarnessError as error:
-        raise _fail(error) from None
+        log = _keep_log(session) if "(see the log)" in str(error) else None
+        raise _fail(error, log) from None
 
 
 @app.command()

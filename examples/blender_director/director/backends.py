@@ -114,8 +114,27 @@ def litellm_chat(url, key, model, prompt, timeout=10.0):
     return answer["choices"][0]["message"]["content"]
 
 
+# Wan2GP's Generate button (wgp.py, deepbeepmeep/Wan2GP 8681e9f7): these three, then
+# prepare_generate_media -> activate_status -> process_tasks -> finalize_generation.
+WAN2GP_VALIDATE = "/validate_wizard_prompt_16"
+WAN2GP_SAVE_INPUTS = "/save_inputs_16"
+WAN2GP_ADD_AND_GENERATE = "/process_prompt_and_add_tasks_1"
+
+
+def _endpoint_args(client, api_name, **values):
+    """Positional arguments for `api_name`: each form field's default unless given by name."""
+    endpoint = client.view_api(return_format="dict", print_info=False)["named_endpoints"][api_name]
+    return [values.get(p["parameter_name"], p["parameter_default"]) for p in endpoint["parameters"]]
+
+
 def wan2gp_clip(url, prompt, timeout=10.0):
-    """Wan2GP's own event chain through gradio_client; the downloaded MP4's path."""
+    """Wan2GP's Generate chain through gradio_client, in one fresh Gradio session (so its queue
+    holds only this clip); the downloaded MP4's path.
+
+    The form endpoints take every form field, so their arguments are the form's defaults from
+    `view_api`, overridden by name. Wan2GP's default form has the prompt wizard on, so the
+    prompt goes into `wizard_prompt` too; `model_choice` stays the server's current model.
+    """
     from gradio_client import Client
 
     download = tempfile.mkdtemp(prefix="director-clip-")
@@ -124,14 +143,21 @@ def wan2gp_clip(url, prompt, timeout=10.0):
                         httpx_kwargs={"timeout": timeout})  # fmt: skip
     except Exception as error:
         raise BackendError(f"Wan2GP: {error}") from None
+    form = {"prompt": prompt, "resolution": "832x480", "video_length": 9, "seed": 0,
+            "num_inference_steps": 4}  # fmt: skip
     try:
-        client.predict("off", "", prompt, "", api_name="/validate_wizard_prompt")
-        client.predict(prompt, "", "832x480", 9, 0, 4, 5.0, 5.0, api_name="/save_inputs")
-        client.predict(0, "t2v_1.3B", api_name="/process_prompt_and_add_tasks")
+        wizard = _endpoint_args(client, WAN2GP_VALIDATE, wizard_prompt=prompt, **form)
+        client.predict(*wizard, api_name=WAN2GP_VALIDATE)
+        client.predict(*_endpoint_args(client, WAN2GP_SAVE_INPUTS, target="state", **form),
+                       api_name=WAN2GP_SAVE_INPUTS)  # fmt: skip
+        queued = _endpoint_args(client, WAN2GP_ADD_AND_GENERATE, current_gallery_tab=0)
+        client.predict(*queued, api_name=WAN2GP_ADD_AND_GENERATE)
         client.predict(api_name="/prepare_generate_media")
         client.predict(api_name="/activate_status")
         client.submit(api_name="/process_tasks").result(timeout=timeout * 6)
         finalized = client.predict(api_name="/finalize_generation")
+    except Exception as error:  # gradio_client's AppError, timeouts, a dropped connection
+        raise BackendError(f"Wan2GP: {type(error).__name__}: {error}") from None
     finally:
         client.close()
     gallery = finalized[1]["value"] if isinstance(finalized[1], dict) else finalized[1]

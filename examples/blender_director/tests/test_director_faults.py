@@ -6,6 +6,7 @@ Run with `harness up` and `harness blender run examples/blender_director/directo
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -31,10 +32,15 @@ def test_comfyui_killed_then_back(blender_addon: Any, faults: Any) -> None:
 def test_latency_on_comfyui_generation_still_succeeds(blender_addon: Any, faults: Any) -> None:
     session = blender_addon.session
     faults.latency("comfyui", 500)
+    started = time.monotonic()
     session.operator("director.generate_image")
     name = session.wait_for(f"{STATE}.last_image", bool, 120)
+    elapsed = time.monotonic() - started
     assert session.get(f"bpy.data.images[{name!r}].size") == [64, 64]
     assert session.get(f"{STATE}.last_error") == ""
+    # Slower: the websocket handshake, POST /prompt, GET /history and GET /view answer one
+    # after the other, each answer delayed 500 ms (about 0.9 s without the fault).
+    assert elapsed >= 2.0, f"generation took {elapsed:.2f} s under 500 ms latency"
 
 
 def test_connection_cut_gives_a_clear_error_and_nothing_hangs(

@@ -36,6 +36,10 @@ def test_register_raising_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "register() of add-on raising raised ValueError: no backend configured" in result.output
     assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    log = Path(result.output.split("(see the log: ")[1].split(")")[0])
+    assert "raise ValueError('no backend configured')" in log.read_text()
+    log.unlink()
 
 
 def test_show_prints_the_panel_tree(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 import zipfile
 from collections.abc import Iterator
@@ -163,6 +164,8 @@ def test_preferences_and_panel_tree(probe: tuple[Session, str]) -> None:
         "Backend URL",
         True,
     )
+    assert tree.find("prop", alert=True) == [url]  # the state inherited from its row
+    assert tree.find("label", alert=True) == []
     [button] = tree.operators()
     assert button["idname"] == "probe.talk" and button["properties"] == {"level": "WARNING"}
     assert button["text"] == "Warn" and button["enabled"] is False and button["known"]
@@ -271,6 +274,17 @@ def test_extension_from_a_zip_and_bad_input(tmp_path: Path) -> None:
             session.get("__import__('os').system('true')")
         with pytest.raises(blender.UnknownDataPath, match="unknown panel"):
             session.panel("NOPE_PT_none")
+
+
+def test_a_python_without_bpy_is_one_line(tmp_path: Path) -> None:
+    no_site = tmp_path / "python-without-bpy"  # this Python with no site-packages: no bpy
+    no_site.write_text(f'#!/bin/sh\nexec {sys.executable} -S "$@"\n')
+    no_site.chmod(0o755)
+    with pytest.raises(blender.BpyUnavailable) as raised:
+        Session(python=str(no_site))
+    message = str(raised.value)
+    assert f"{no_site} cannot import bpy: bpy 5.0.1 needs Python 3.11" in message
+    assert "HARNESS_BLENDER_PYTHON=image" in message and "\n" not in message
 
 
 def test_wrong_python_names_the_python_bpy_needs(monkeypatch: pytest.MonkeyPatch) -> None:
