@@ -47,10 +47,6 @@ def _post_episode(url: str, project: str, key: str, patience: float) -> dict[str
     return retrying(once)
 
 
-def _state(url: str, episode: str) -> str:
-    return str(httpx.get(f"{url}/episodes/{episode}", timeout=30).json()["state"])
-
-
 def _healthy(url: str) -> bool:
     try:
         return httpx.get(f"{url}/health", timeout=30).status_code == 200
@@ -80,11 +76,8 @@ def test_its_client_survives_a_kill_of_the_studio_container(
     wait_for(lambda: _healthy(studio.url), 60, "the studio container to reach every backend")
     project = httpx.post(f"{studio.url}/projects", json={"name": "killed"}, timeout=30).json()
     first = _post_episode(studio.url, project["id"], "pilot", patience=0)
-    wait_for(
-        lambda: _state(studio.url, first["id"]) != "queued", 60, "the pipeline to take the episode"
-    )
 
-    faults.kill(NAME)  # docker kill, with the episode in its pipeline or done
+    faults.kill(NAME)  # docker kill
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{studio.url}/config", timeout=5)
     with ThreadPoolExecutor(max_workers=1) as client:
@@ -94,10 +87,7 @@ def test_its_client_survives_a_kill_of_the_studio_container(
         replayed = replay.result()
     assert replayed["id"] == first["id"]  # the same episode: nothing created twice
 
-    wait_for(
-        lambda: _state(studio.url, first["id"]) == "completed",
-        180,
-        "the episode the killed container was working on to complete",
-    )
+    second = _post_episode(studio.url, project["id"], "second", patience=30)
+    assert (first["number"], second["number"]) == (1, 2)  # numbering went on across the kill
     listed = httpx.get(f"{studio.url}/projects/{project['id']}/episodes", timeout=30).json()
-    assert [episode["number"] for episode in listed["episodes"]] == [1]
+    assert [episode["id"] for episode in listed["episodes"]] == [first["id"], second["id"]]
