@@ -25,6 +25,16 @@ ADOPTER = Path(__file__).with_name("adopter_project")
 CHECKOUT = _paths.PACKAGE_DIR.parent
 
 
+def _outside_env() -> dict[str, str]:
+    """This environment without what ties a process to this run or checkout (a PYTHONPATH on
+    the checkout would make pip in the outside venv see the harness as installed already)."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "HARNESS_")) and k != "PYTHONPATH"
+    }
+
+
 def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> str:
     done = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
@@ -39,7 +49,7 @@ def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> 
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv outside the checkout with the wheel built from it (and the project's own client)."""
     root = tmp_path_factory.mktemp("adopter-venv")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
+    env = _outside_env()
     _run(
         [
             sys.executable,
@@ -113,7 +123,7 @@ def test_an_outside_project_adopts_the_installed_package(
     installed: Path, tmp_path: Path, inner_run: tuple[str, str]
 ) -> None:
     uid, run_id = inner_run
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
+    env = _outside_env()
     env["PATH"] = f"{installed / 'bin'}:{env['PATH']}"
     repository = tmp_path / "vod-archive"
     repository.mkdir()
