@@ -12,7 +12,8 @@ SUDO ?= $(if $(filter 0,$(shell id -u)),,sudo)
 # in a venv outside the checkout's tree.
 STUDIO_VENV ?= $(or $(TMPDIR),/tmp)/mediastack-harness-studio-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-8)
 
-.PHONY: setup venv engine images test test-unit test-integration test-studio studio-venv test-blender \
+.PHONY: setup venv engine images test test-unit test-integration test-studio studio-venv studio-image \
+	test-blender \
 	up down lint bench clean \
 	report ci-tools ci-summary ci-logs ci-down
 
@@ -47,7 +48,11 @@ studio-venv: ## the studio's own venv: the harness wheel built from here, the st
 	$(STUDIO_VENV)/bin/pip install --quiet $(STUDIO_VENV)/dist/*.whl -e 'examples/studio[test]'
 	$(STUDIO_VENV)/bin/pip install --quiet --force-reinstall --no-deps $(STUDIO_VENV)/dist/*.whl
 
-test-studio: studio-venv ## the studio's unit and integration suites, from examples/studio
+studio-image: studio-venv ## the studio's image base, offline, as the README tells adopters
+	cd examples/studio && $(STUDIO_VENV)/bin/harness images build-app studio-app:local \
+		--source studio -r requirements.txt
+
+test-studio: studio-image ## the studio's unit and integration suites, from examples/studio
 	cd examples/studio && $(STUDIO_VENV)/bin/pytest -n $(WORKERS) --dist loadgroup tests $(PYTEST_ARGS)
 
 test-unit:

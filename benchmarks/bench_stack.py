@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import _docker, _paths, images
+from harness import _docker, _paths, images, reaper
 from harness.stack import Stack, new_project_name
 
 RESULTS = Path(__file__).parent / "results"
@@ -122,6 +122,7 @@ def measure_adopter(rounds: int) -> dict[str, object]:
         stack = Stack(new_project_name())
         harness_up.append(_timed(stack.up))
         stack.down()
+        reaper.remove_built_images(stack.project)  # its `web` image, tagged per project
         raw = Stack(new_project_name())  # only for its merged files and environment
         port = str(_free_port())
         raw.compose.env.update(
@@ -135,6 +136,7 @@ def measure_adopter(rounds: int) -> dict[str, object]:
         raw_up.append(_timed(lambda r=raw, args=up: r.compose.run(*args)))
         raw.compose.down()
         _process.stop_all(raw.project)
+        reaper.remove_built_images(raw.project)
     up, raw_median = statistics.median(harness_up), statistics.median(raw_up)
     return {
         "adopter_harness_up_s": harness_up,

@@ -39,6 +39,23 @@ def remove_run(run: str) -> int:
     return removed
 
 
+def built_images(run: str) -> list[str]:
+    """Ids of the images compose built for `run`'s project (labeled with its project name)."""
+    engine = _docker.client()
+    found = engine.images.list(filters={"label": f"{_labels.PROJECT}={run}"})
+    return [image.id for image in found]
+
+
+def remove_built_images(run: str) -> int:
+    """Remove the images compose built for `run` (`down` keeps them: they are the project's
+    own, and the next build reuses them; a throwaway project removes them itself)."""
+    engine = _docker.client()
+    removed = 0
+    for image in built_images(run):
+        removed += _quietly(lambda i=image: engine.images.remove(i, force=True))
+    return removed
+
+
 def reap_dead_runs() -> list[str]:
     """Remove the runs whose owning process is gone.
 

@@ -347,7 +347,7 @@ class Stack:
                     since,
                 )
             if pending:
-                time.sleep(0.2)
+                time.sleep(0.1)  # one sparse list call a poll: cheap
 
     def _unhealthy(self, message: str, services: list[str], since: float) -> HealthTimeout:
         return HealthTimeout(

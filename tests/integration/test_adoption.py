@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
-from harness import _paths, reaper
+from harness import _labels, _paths, reaper
+from harness.stack import new_project_name
 
 pytestmark = [pytest.mark.xdist_group("inner-runs"), pytest.mark.timeout(1200)]
 
@@ -32,7 +36,8 @@ def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> 
 
 
 def _outside_env() -> dict[str, str]:
-    """This environment without what ties a process to this checkout or this pytest run."""
+    """This environment without what ties a process to this checkout or this pytest run (a
+    PYTHONPATH on the checkout makes pip in the outside venv see the harness as installed)."""
     tied = ("PYTEST_", "HARNESS_", "PYTHONPATH", "VIRTUAL_ENV")
     return {k: v for k, v in os.environ.items() if not k.startswith(tied)}
 
@@ -67,6 +72,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "venv"
 
 
+def _built_services(run: str) -> set[str]:
+    images = docker.from_env().images.list(filters={"label": f"{_labels.PROJECT}={run}"})
+    return {(image.labels or {}).get(_labels.SERVICE, "?") for image in images}
+
+
 def _adopting_repository(directory: Path, venv: Path, env: dict[str, str]) -> str:
     _run(["git", "init", "-q"], directory, env, 30)
     scaffolded = _run(
@@ -95,7 +105,21 @@ def _adopting_repository(directory: Path, venv: Path, env: dict[str, str]) -> st
     return scaffolded
 
 
-def test_an_outside_project_adopts_the_installed_package(installed: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def inner_run() -> Iterator[tuple[str, str]]:
+    """The inner run's xdist uid and the run id it gives; at teardown, the images compose built
+    for that temporary project are removed (and none is left)."""
+    uid = secrets.token_hex(8)
+    run = new_project_name(uid)
+    yield uid, run
+    reaper.remove_built_images(run)
+    assert reaper.built_images(run) == [], f"images of {run} left after removal"
+
+
+def test_an_outside_project_adopts_the_installed_package(
+    installed: Path, tmp_path: Path, inner_run: tuple[str, str]
+) -> None:
+    uid, run_id = inner_run
     env = _outside_env()
     env["PATH"] = f"{installed / 'bin'}:{env['PATH']}"
     repository = tmp_path / "vod-archive"
@@ -118,6 +142,8 @@ def test_an_outside_project_adopts_the_installed_package(installed: Path, tmp_pa
             "2",
             "-p",
             "no:cacheprovider",
+            "--testrunuid",
+            uid,
             "-rA",
             "tests/integration",
         ],
@@ -140,8 +166,9 @@ def test_an_outside_project_adopts_the_installed_package(installed: Path, tmp_pa
     ):
         assert re.search(rf"PASSED tests/integration/\S+::{test}\b", output), test
     run = re.search(r"mediastack-harness: run (hx-\w+)", output)
-    assert run, output[-3000:]
-    assert reaper.leftovers(run[1]) == {}
+    assert run and run[1] == run_id, output[-3000:]
+    assert reaper.leftovers(run_id) == {}
+    assert {"web", "postgres"} <= _built_services(run_id)  # what the teardown removes
     counter = f"{installed / 'bin' / 'python'} svc/app.py"
     alive = subprocess.run(["pgrep", "-f", counter], capture_output=True)
     assert alive.returncode == 1, f"a process of the project survived: {alive.stdout!r}"

@@ -1,9 +1,11 @@
-"""`python -m studio --host 127.0.0.1 --port 8000` (configuration: STUDIO_* env vars)."""
+"""`python -m studio --host 127.0.0.1 --port 8000` (configuration: STUDIO_* env vars; the
+address also from STUDIO_HOST and STUDIO_PORT)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 import uvicorn
 
@@ -14,8 +16,8 @@ from ._settings import StudioSettings
 def main(argv: list[str] | None = None) -> None:
     """Parse flags and serve the studio."""
     parser = argparse.ArgumentParser(prog="python -m studio", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default=os.environ.get("STUDIO_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("STUDIO_PORT", "8000")))
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
