@@ -3,9 +3,10 @@
     python benchmarks/bench_consecutive_runs.py [--runs 10] [-- COMMAND ...]
 
 COMMAND defaults to `make test-integration`. After each run the script reads the run's own
-report (`reports/<run>/report.json`, written by the harness plugin) for its outcomes and lists
-every labeled container, network and volume left behind: anything of that run, or of any run
-whose owning process is gone. Prints a Markdown table as it goes and writes
+report (`reports/<run>/report.json`, written by the harness plugin; the run is the one the
+command's output names first, not the inner runs its tests start) for its outcomes and lists
+every labeled container, network and volume left behind: anything of the runs started meanwhile,
+or of any run whose owning process is gone. Prints a Markdown table as it goes and writes
 benchmarks/results/consecutive_runs.json. A failure in the series is a bug to find, not a retry.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -26,6 +28,9 @@ from harness import _labels
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
 REPORTS = ROOT / "reports"
+
+
+RUN_LINE = re.compile(rb"mediastack-harness: run (hx-[0-9a-f]+)")
 
 
 def _new_reports(since: float) -> list[dict[str, Any]]:
@@ -65,7 +70,9 @@ def one_run(index: int, command: list[str]) -> dict[str, Any]:
     log = RESULTS / f"consecutive_run_{index}.log"
     log.write_bytes(completed.stdout)
     reports = _new_reports(started)
-    tests = [test for report in reports for test in report["tests"]]
+    named = RUN_LINE.search(completed.stdout)
+    suite = [report for report in reports if named and report["run"] == named[1].decode()]
+    tests = [test for report in suite for test in report["tests"]]
     counts: dict[str, int] = {}
     for test in tests:
         counts[test["outcome"]] = counts.get(test["outcome"], 0) + 1
@@ -74,7 +81,8 @@ def one_run(index: int, command: list[str]) -> dict[str, Any]:
     clean = completed.returncode == 0 and not failures and not leftovers
     return {
         "run": index,
-        "harness_runs": [report["run"] for report in reports],
+        "harness_run": suite[0]["run"] if suite else None,
+        "inner_runs": [report["run"] for report in reports if report not in suite],
         "wall_s": round(wall, 1),
         "exit_code": completed.returncode,
         "outcome": "clean" if clean else "FAILED",
