@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.config import BUILTIN_BACKENDS, HARNESS_TOML, PYPROJECT, SECTION
+from harness.config import BUILTIN_BACKENDS, HARNESS_TOML, KNOWN_BACKENDS, PYPROJECT, SECTION
 from harness.errors import ConfigError
 
 COMPOSE_OVERLAY = "harness.compose.yaml"
 WORKFLOW = Path(".github/workflows/integration.yml")
+RULES = Path("monitoring/rules.yml")
+PROMETHEUS = "prometheus"
 MAKE_TARGETS = ("test-integration", "up", "down")
 
 
@@ -24,10 +26,13 @@ class Written:
     action: str  # wrote, unchanged, kept, overwrote, appended, print
 
 
-def _config_section(backends: Sequence[str]) -> str:
+def _config_section(backends: Sequence[str], tables: str) -> str:
+    """The configuration; `tables` prefixes table names (`tool.mediastack-harness.` in a
+    pyproject.toml, nothing in a harness.toml)."""
     chosen = ", ".join(f'"{name}"' for name in backends)
     return f"""[tool.{SECTION}]
-# Built-in backends to start (known: {", ".join(BUILTIN_BACKENDS)}).
+# Built-in backends to start: {", ".join(BUILTIN_BACKENDS)} (all six when
+# left out), and {PROMETHEUS} (only when listed).
 backends = [{chosen}]
 # Your own services (under test, or extra backends), merged with the packaged stack by compose.
 compose-files = ["{COMPOSE_OVERLAY}"]
@@ -36,14 +41,33 @@ health-timeout = 180
 reports-dir = "reports"
 
 # A service under test, as a host process (or name a service of {COMPOSE_OVERLAY}):
-# [tool.{SECTION}.services.api]
+# [{tables}services.api]
 # command = ["python", "-m", "myapi"]
 # health = "/health"
 # env = {{ REDIS_URL = "redis://{{redis.host}}:{{redis.port}}/0", PORT = "{{port}}" }}
 
 # A backend of your own from {COMPOSE_OVERLAY} (it needs a compose healthcheck):
-# [tool.{SECTION}.extra-backends.postgres]
+# [{tables}extra-backends.postgres]
 # port = 5432
+{_prometheus_table(PROMETHEUS in backends, tables)}"""
+
+
+def _prometheus_table(chosen: bool, tables: str) -> str:
+    """The `[prometheus]` table: real when Prometheus is chosen, else commented out."""
+    mark = "" if chosen else "# "
+    head = (
+        "# Prometheus scrapes these services under test and evaluates these rules."
+        if chosen
+        else f'# Prometheus (add "{PROMETHEUS}" to `backends`) scrapes services under test:'
+    )
+    return f"""
+{head}
+{mark}[{tables}prometheus]
+{mark}targets = []                        # services under test it scrapes, e.g. ["api"]
+{mark}rules = ["{RULES}"]    # alert and recording rules (a starter: TargetDown)
+# metrics-path = "/metrics"
+# scrape-interval = "1s"            # 1 s scrapes and evaluations keep tests fast
+# evaluation-interval = "1s"
 """
 
 
@@ -94,6 +118,10 @@ SAMPLE_TESTS = {
 def test_wan2gp_offers_its_api(wan2gp_url) -> None:
     assert Client(wan2gp_url, verbose=False).view_api(print_info=False, return_format="dict")
 """,
+    "prometheus": """def test_prometheus_evaluates_the_starter_rules(prometheus) -> None:
+    loaded = [rule["name"] for group in prometheus.rules() for rule in group["rules"]]
+    assert "TargetDown" in loaded
+""",
     "cablecast": """import httpx
 
 
@@ -102,6 +130,22 @@ def test_cablecast_lists_channels(cablecast_url) -> None:
     assert answer.status_code == 200 and "channels" in answer.json()
 """,
 }
+
+RULES_TEXT = """\
+# Alert and recording rules Prometheus evaluates in your tests ([prometheus] rules).
+# Check them with `promtool check rules monitoring/rules.yml`.
+groups:
+  - name: harness-targets
+    rules:
+      # A scrape target that does not answer: the service is down, or its link from Prometheus
+      # is cut (faults.down("api", via="prometheus")). Add a `for:` outside tests.
+      - alert: TargetDown
+        expr: up == 0
+        labels:
+          severity: page
+        annotations:
+          summary: "{{ $labels.job }} ({{ $labels.instance }}) is not answering its scrapes"
+"""
 
 MAKEFILE = """\
 # mediastack-harness: the stack your integration tests run against.
@@ -199,9 +243,9 @@ def _write(path: Path, text: str, force: bool) -> Written:
 
 def _config(root: Path, backends: Sequence[str], force: bool) -> Written:
     pyproject = root / PYPROJECT
-    section = _config_section(backends)
     if not pyproject.is_file():
-        return _write(root / HARNESS_TOML, section.split("\n", 1)[1], force)
+        return _write(root / HARNESS_TOML, _config_section(backends, "").split("\n", 1)[1], force)
+    section = _config_section(backends, f"tool.{SECTION}.")
     text = pyproject.read_text()
     try:
         document = tomllib.loads(text)
@@ -225,11 +269,12 @@ def _makefile(root: Path) -> Written:
 
 
 def init(root: Path, backends: Sequence[str] | None = None, force: bool = False) -> list[Written]:
-    """Scaffold `root`: config, compose overlay, one sample test per backend, Makefile, CI."""
+    """Scaffold `root`: config, compose overlay, one sample test per backend, Makefile, CI,
+    and with Prometheus a starter rules file."""
     chosen = list(backends or BUILTIN_BACKENDS)
-    unknown = [name for name in chosen if name not in BUILTIN_BACKENDS]
+    unknown = [name for name in chosen if name not in KNOWN_BACKENDS]
     if unknown:
-        raise ConfigError(f"unknown backend {unknown[0]!r}; known: {', '.join(BUILTIN_BACKENDS)}")
+        raise ConfigError(f"unknown backend {unknown[0]!r}; known: {', '.join(KNOWN_BACKENDS)}")
     written = [
         _config(root, chosen, force),
         _write(root / COMPOSE_OVERLAY, COMPOSE_TEXT, force),
@@ -237,6 +282,8 @@ def init(root: Path, backends: Sequence[str] | None = None, force: bool = False)
     for name in chosen:
         path = root / "tests" / "integration" / f"test_harness_{name}.py"
         written.append(_write(path, SAMPLE_TESTS[name], force))
+    if PROMETHEUS in chosen:
+        written.append(_write(root / RULES, RULES_TEXT, force))
     written.append(_makefile(root))
     written.append(_write(root / WORKFLOW, WORKFLOW_TEXT, force))
     return written

@@ -94,12 +94,18 @@ def up(
     _print_status(stack, faults=False)  # a fresh stack has none
 
 
+_KNOWN_BACKENDS = ", ".join(harness_config.KNOWN_BACKENDS)
+
+
 @app.command()
 @one_line_errors
 def init(
     backends: Annotated[
         str | None,
-        typer.Option(help="Comma-separated built-in backends (default: all)."),
+        typer.Option(
+            help=f"Comma-separated built-in backends, of {_KNOWN_BACKENDS} (default: all but "
+            "prometheus, which scrapes your services and evaluates alert rules)."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite files you changed.")] = False,
     directory: Annotated[Path, typer.Option("--dir", help="The repository to scaffold.")] = Path(),

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness import _scaffold, config
 from harness.errors import ConfigError
@@ -67,6 +68,65 @@ def test_an_existing_pyproject_gets_the_section_and_a_makefile_gets_printed(
 
 
 def test_an_unknown_backend_writes_nothing(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="unknown backend 'mongo'; known: redis, chromadb"):
+    with pytest.raises(ConfigError) as refused:
         _scaffold.init(tmp_path, ["redis", "mongo"])
+    assert str(refused.value) == (
+        "unknown backend 'mongo'; known: redis, chromadb, litellm, comfyui, wan2gp, cablecast, "
+        "prometheus"
+    )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_prometheus_gets_its_table_a_starter_rules_file_and_a_sample_test(tmp_path: Path) -> None:
+    done = actions(tmp_path, backends=["redis", "prometheus"])
+    assert done == dict.fromkeys(
+        {
+            *EXPECTED - {"tests/integration/test_harness_chromadb.py"},
+            "tests/integration/test_harness_prometheus.py",
+            "monitoring/rules.yml",
+        },
+        "wrote",
+    )
+    project = config.load_from(tmp_path / "harness.toml")  # the rules file it names exists
+    assert project.backends == ["redis", "prometheus"]
+    assert project.config.prometheus.targets == []
+    assert project.rule_paths() == [(tmp_path / "monitoring" / "rules.yml").resolve()]
+    (group,) = yaml.safe_load((tmp_path / "monitoring" / "rules.yml").read_text())["groups"]
+    (rule,) = group["rules"]
+    assert (rule["alert"], rule["expr"]) == ("TargetDown", "up == 0")
+    sample = (tmp_path / "tests/integration/test_harness_prometheus.py").read_text()
+    assert "def test_prometheus_" in sample and '"TargetDown"' in sample
+    ast.parse(sample)
+    assert set(actions(tmp_path, backends=["redis", "prometheus"]).values()) == {"unchanged"}
+
+
+def test_a_pyproject_gets_the_prometheus_table_under_its_tool_section(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "monitored"\n')
+    actions(tmp_path, backends=["prometheus"])
+    document = tomllib.loads((tmp_path / "pyproject.toml").read_text())
+    section = document["tool"]["mediastack-harness"]
+    assert section["backends"] == ["prometheus"]
+    assert section["prometheus"] == {"targets": [], "rules": ["monitoring/rules.yml"]}
+    assert "prometheus" not in document  # no top-level table outside the tool section
+    assert config.load_from(tmp_path / "pyproject.toml").rule_paths()[0].is_file()
+
+
+def test_without_prometheus_the_table_is_a_comment_and_no_rules_file_is_written(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "quiet"\n')
+    actions(tmp_path)  # the default: every backend but prometheus
+    text = (tmp_path / "pyproject.toml").read_text()
+    section = tomllib.loads(text)["tool"]["mediastack-harness"]
+    assert section["backends"] == list(config.BUILTIN_BACKENDS)
+    assert "prometheus" not in section
+    assert "# [tool.mediastack-harness.prometheus]\n# targets = []" in text
+    assert not (tmp_path / "monitoring").exists()
+    assert not (tmp_path / "tests/integration/test_harness_prometheus.py").exists()
+
+
+def test_a_harness_toml_names_its_tables_without_the_tool_prefix(tmp_path: Path) -> None:
+    actions(tmp_path, backends=["redis"])
+    text = (tmp_path / "harness.toml").read_text()
+    assert "# [services.api]" in text and "# [prometheus]" in text
+    assert "tool.mediastack-harness" not in text
