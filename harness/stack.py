@@ -195,15 +195,41 @@ class Stack:
         """Have this run's Prometheus scrape a service under test its project lists in
         `[prometheus] targets`, through a proxy of its own (`<name>--prometheus`)."""
         project = self.topology.project
-        if project is None or name not in project.config.prometheus.targets:
+        if project is None or name not in self.scrape_targets():
             return
-        if not (
-            _prometheus_config.directory(self.project) / _prometheus_config.CONFIG_FILE
-        ).exists():
-            return  # Prometheus is not part of this stack
         link = self.ensure_proxies([name], namespace=PROMETHEUS)[name]
         labels = {"job": name, "__metrics_path__": project.config.prometheus.metrics_path}
         _prometheus_config.write_target(self.project, name, str(link), labels)
+
+    def has_prometheus(self) -> bool:
+        """Whether Prometheus is part of this stack (its run configuration was written)."""
+        return (
+            _prometheus_config.directory(self.project) / _prometheus_config.CONFIG_FILE
+        ).exists()
+
+    def scrape_targets(self) -> list[str]:
+        """The services under test this stack's Prometheus scrapes (none without Prometheus)."""
+        project = self.topology.project
+        if project is None or not self.has_prometheus():
+            return []
+        return list(project.config.prometheus.targets)
+
+    def check_link(self, service: str, via: str) -> None:
+        """Fail unless `via` reaches `service` through a proxy of its own, `<service>--<via>`:
+        a service under test reaching a backend, or Prometheus scraping a service under test."""
+        if via != PROMETHEUS or via in self.topology.under_test:
+            self.topology.service_under_test(via)
+        elif not self.has_prometheus():
+            raise HarnessError(
+                f"no Prometheus in stack {self.project} to scrape {service}: "
+                f'list "{PROMETHEUS}" in `backends` and {service} in [prometheus] targets'
+            )
+        elif service not in self.scrape_targets():
+            scraped = ", ".join(self.scrape_targets()) or "none"
+            raise HarnessError(
+                f"Prometheus does not scrape {service} (its targets: {scraped}): "
+                "list it in [prometheus] targets"
+            )
 
     def _port_of(self, name: str) -> int | None:
         """The port a service under test had, so a restart keeps it (its proxies stay right)."""

@@ -84,8 +84,10 @@ class Faults:
         toxicity: float = 1.0,
         via: str | None = None,
     ) -> Toxic:
-        """Any Toxiproxy toxic on `service`'s proxy; with `via`, on the link from that service
-        under test to the backend `service` (shared by every worker's tests of it)."""
+        """Any Toxiproxy toxic on `service`'s proxy; with `via`, on the link `via` reaches it
+        through: a service under test's link to the backend `service`, or with
+        `via="prometheus"` the scrape link to the service under test `service` (either is
+        shared by every worker's tests)."""
         toxic = Toxic(
             self.stack.toxiproxy,
             self._proxy_for(service, via),
@@ -100,7 +102,7 @@ class Faults:
         self._require_proxy(service)
         if via is None:
             return self.proxy(service)
-        self.stack.topology.service_under_test(via)
+        self.stack.check_link(service, via)
         self.shared_guard("tcp", f"{service} as {via} reaches it")
         self.stack.ensure_proxies([service], namespace=via)
         self.links.add(self.stack.proxy_name(service, via))

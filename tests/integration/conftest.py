@@ -17,7 +17,8 @@ from harness import _paths
 from harness.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-collect_ignore = ["adopter_project"]  # an outside project's files, run by test_adoption.py
+# Outside projects' files, run by test_adoption.py and test_prometheus_scrape_link.py.
+collect_ignore = ["adopter_project", "prometheus_project"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -142,8 +142,21 @@ def test_another_namespace_is_not_touched(stack, redis_client, faults: Faults) -
         (lambda f: f.latency("kafka", ms=5), "unknown service 'kafka'"),
         (lambda f: f.latency("redis", ms=5, toxicity=1.5), "toxicity must be within 0..1"),
         (lambda f: f.latency("redis", ms=5, direction="sideways"), "unknown direction"),
+        (
+            lambda f: f.down("redis", via="prometheus"),
+            r"^no Prometheus in stack hx-\w+ to scrape redis: list \"prometheus\" in `backends`",
+        ),
+        (lambda f: f.down("redis", via="api"), "unknown service under test 'api'; declared: none"),
     ],
-    ids=["negative-latency", "unknown-type", "unknown-service", "toxicity", "direction"],
+    ids=[
+        "negative-latency",
+        "unknown-type",
+        "unknown-service",
+        "toxicity",
+        "direction",
+        "via-no-prometheus",
+        "via-unknown",
+    ],
 )
 def test_bad_tcp_faults_are_refused_and_nothing_is_applied(
     faults: Faults, call, message: str
