@@ -19,8 +19,6 @@ SD1_SCALE = 0.18215  # nodes.py LoadLatent: files without latent_format_version_
 class LatentUpscale(Node):
     """nodes.py LatentUpscale: sides below 64 are raised to 64; a 0 side keeps the aspect."""
 
-    class_type = "LatentUpscale"
-
     def compute(
         self,
         samples: dict[str, Any],
@@ -51,8 +49,6 @@ class LatentUpscale(Node):
 
 @register
 class LatentUpscaleBy(Node):
-    class_type = "LatentUpscaleBy"
-
     def compute(
         self, samples: dict[str, Any], upscale_method: str, scale_by: float, **_: Any
     ) -> tuple[Any, ...]:
@@ -85,8 +81,6 @@ def _feather_mask(
 @register
 class LatentComposite(Node):
     """nodes.py LatentComposite: samples_from pasted at (x/8, y/8), feathered at inner edges."""
-
-    class_type = "LatentComposite"
 
     def compute(
         self,
@@ -121,8 +115,6 @@ class LatentComposite(Node):
 class LatentBlend(Node):
     """nodes.py LatentBlend: samples1 * f + samples2 * (1 - f), samples2 fitted (bicubic)."""
 
-    class_type = "LatentBlend"
-
     def compute(
         self,
         samples1: dict[str, Any],
@@ -149,8 +141,6 @@ class SaveLatent(Node):
     """nodes.py SaveLatent: <prefix>_<counter>_.latent (safetensors) with the prompt and
     extra_pnginfo as metadata; ui `latents`."""
 
-    class_type = "SaveLatent"
-
     async def run(self, ctx: Context, **inputs: Any) -> Result:
         prefix = str(inputs.get("filename_prefix", "ComfyUI"))
         folder, filename, subfolder, counter = _images.save_path(ctx.root / "output", prefix, 0, 0)
@@ -166,7 +156,6 @@ class SaveLatent(Node):
 class LoadLatent(FileNode):
     """nodes.py LoadLatent: latent_tensor, scaled by 1/0.18215 for the old format."""
 
-    class_type = "LoadLatent"
     file_input: ClassVar[str] = "latent"
     validated_inputs: ClassVar[tuple[str, ...]] = ("latent",)
     invalid_message: ClassVar[str] = "Invalid latent file: {}"
