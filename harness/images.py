@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +209,52 @@ def _context_files(source: Path, context_path: str) -> Iterator[Path]:
             yield path
 
 
+# Recipe hashes computed in this process, keyed on all they are made of, a file by its stat (size,
+# mtime and ctime in ns: ctime also moves when an edit restores size and mtime). An unchanged
+# recipe's files are then listed and stat'ed, not read again. A hash is kept only when every file
+# had settled before the hashing began (its ctime SETTLE_NS earlier), so that a later edit within
+# the same timestamp tick still shows as another stat (git's "racy clean" rule).
+SETTLE_NS = 2_000_000_000
+_HASHED: dict[tuple[object, ...], str] = {}
+
+
+def _recipe_files(recipe: Recipe) -> list[tuple[Path, str]]:
+    """Each file of the recipe's build inputs, with the name it is hashed under."""
+    return [
+        (path, str(path.relative_to(root) if root.is_dir() else path.name))
+        for root, where in [(recipe.directory, ""), *recipe.extra]
+        for path in _context_files(root, where)
+    ]
+
+
+def _recipe_hash(key: str, recipe: Recipe, parent: str | None) -> str:
+    """The content hash of `recipe` under `key` (`parent`: its parent's; None for the base)."""
+    started = time.time_ns()
+    files = [] if parent is None else _recipe_files(recipe)
+    stats = [path.stat() for path, _ in files]
+    stamps = tuple(
+        (path, name, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        for (path, name), st in zip(files, stats, strict=True)
+    )
+    memo = (key, recipe, parent, DEBIAN_MIRROR, stamps)
+    if memo in _HASHED:
+        return _HASHED[memo]
+    digest = hashlib.sha256(f"{key}\n{recipe.tag}\n".encode())
+    if parent is None:
+        digest.update(f"debootstrap minbase bookworm {DEBIAN_MIRROR}".encode())
+    else:
+        digest.update(parent.encode())
+        for path, name in files:
+            digest.update(name.encode())
+            digest.update(path.read_bytes())
+        digest.update("\n".join(recipe.requirements).encode())
+        digest.update(" ".join(recipe.apt).encode())
+    content_hash = digest.hexdigest()[:16]
+    if all(st.st_ctime_ns < started - SETTLE_NS for st in stats):
+        _HASHED[memo] = content_hash
+    return content_hash
+
+
 class ImageBuilder:
     """Builds (or pulls) the stack's images; skips any whose content hash is unchanged."""
 
@@ -221,23 +268,10 @@ class ImageBuilder:
     # -- content hashes --------------------------------------------------------------
     def content_hash(self, key: str) -> str:
         """Hash of everything that goes into the image, its parent's hash included."""
-        if key in self._hashes:
-            return self._hashes[key]
-        recipe = self.recipes[key]
-        digest = hashlib.sha256(f"{key}\n{recipe.tag}\n".encode())
-        if key == "base":
-            digest.update(f"debootstrap minbase bookworm {DEBIAN_MIRROR}".encode())
-        else:
-            digest.update(self.content_hash(recipe.parent or "base").encode())
-            for root, where in [(recipe.directory, ""), *recipe.extra]:
-                for path in _context_files(root, where):
-                    digest.update(
-                        str(path.relative_to(root) if root.is_dir() else path.name).encode()
-                    )
-                    digest.update(path.read_bytes())
-            digest.update("\n".join(recipe.requirements).encode())
-            digest.update(" ".join(recipe.apt).encode())
-        self._hashes[key] = digest.hexdigest()[:16]
+        if key not in self._hashes:
+            recipe = self.recipes[key]
+            parent = None if key == "base" else self.content_hash(recipe.parent or "base")
+            self._hashes[key] = _recipe_hash(key, recipe, parent)
         return self._hashes[key]
 
     def is_current(self, key: str) -> bool:
