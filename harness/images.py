@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from docker.errors import APIError, ImageNotFound
@@ -94,6 +95,12 @@ def package_requirements(extra: str) -> tuple[str, ...]:
         raise HarnessError(
             f"{DISTRIBUTION} is not installed: `pip install {DISTRIBUTION}`"
         ) from None
+    return _extra_requirements(tuple(declared), extra)
+
+
+@cache
+def _extra_requirements(declared: tuple[str, ...], extra: str) -> tuple[str, ...]:
+    """The requirements of `extra` among the `declared` lines (parsed once per process)."""
     chosen = []
     for line in declared:
         requirement = Requirement(line)
@@ -197,7 +204,11 @@ def _files(root: Path) -> Iterator[Path]:
     if root.is_file():
         yield root
         return
-    for path in sorted(root.rglob("*")):
+    found = []
+    for directory, subdirectories, names in os.walk(root):  # as rglob: no symlinked directories
+        subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]
+        found += [Path(directory, name) for name in names]
+    for path in sorted(found):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             yield path
 
