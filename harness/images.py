@@ -18,8 +18,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from docker.errors import APIError, ImageNotFound
@@ -93,6 +95,12 @@ def package_requirements(extra: str) -> tuple[str, ...]:
         raise HarnessError(
             f"{DISTRIBUTION} is not installed: `pip install {DISTRIBUTION}`"
         ) from None
+    return _extra_requirements(tuple(declared), extra)
+
+
+@cache
+def _extra_requirements(declared: tuple[str, ...], extra: str) -> tuple[str, ...]:
+    """The requirements of `extra` among the `declared` lines (parsed once per process)."""
     chosen = []
     for line in declared:
         requirement = Requirement(line)
@@ -196,7 +204,11 @@ def _files(root: Path) -> Iterator[Path]:
     if root.is_file():
         yield root
         return
-    for path in sorted(root.rglob("*")):
+    found = []
+    for directory, subdirectories, names in os.walk(root):  # as rglob: no symlinked directories
+        subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]
+        found += [Path(directory, name) for name in names]
+    for path in sorted(found):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             yield path
 
@@ -206,6 +218,52 @@ def _context_files(source: Path, context_path: str) -> Iterator[Path]:
     for path in _files(source):
         if not context_path.startswith("files/app/") or path.suffix in _PACKAGE_FILES:
             yield path
+
+
+# Recipe hashes computed in this process, keyed on all they are made of, a file by its stat (size,
+# mtime and ctime in ns: ctime also moves when an edit restores size and mtime). An unchanged
+# recipe's files are then listed and stat'ed, not read again. A hash is kept only when every file
+# had settled before the hashing began (its ctime SETTLE_NS earlier), so that a later edit within
+# the same timestamp tick still shows as another stat (git's "racy clean" rule).
+SETTLE_NS = 2_000_000_000
+_HASHED: dict[tuple[object, ...], str] = {}
+
+
+def _recipe_files(recipe: Recipe) -> list[tuple[Path, str]]:
+    """Each file of the recipe's build inputs, with the name it is hashed under."""
+    return [
+        (path, str(path.relative_to(root) if root.is_dir() else path.name))
+        for root, where in [(recipe.directory, ""), *recipe.extra]
+        for path in _context_files(root, where)
+    ]
+
+
+def _recipe_hash(key: str, recipe: Recipe, parent: str | None) -> str:
+    """The content hash of `recipe` under `key` (`parent`: its parent's; None for the base)."""
+    started = time.time_ns()
+    files = [] if parent is None else _recipe_files(recipe)
+    stats = [path.stat() for path, _ in files]
+    stamps = tuple(
+        (path, name, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        for (path, name), st in zip(files, stats, strict=True)
+    )
+    memo = (key, recipe, parent, DEBIAN_MIRROR, stamps)
+    if memo in _HASHED:
+        return _HASHED[memo]
+    digest = hashlib.sha256(f"{key}\n{recipe.tag}\n".encode())
+    if parent is None:
+        digest.update(f"debootstrap minbase bookworm {DEBIAN_MIRROR}".encode())
+    else:
+        digest.update(parent.encode())
+        for path, name in files:
+            digest.update(name.encode())
+            digest.update(path.read_bytes())
+        digest.update("\n".join(recipe.requirements).encode())
+        digest.update(" ".join(recipe.apt).encode())
+    content_hash = digest.hexdigest()[:16]
+    if all(st.st_ctime_ns < started - SETTLE_NS for st in stats):
+        _HASHED[memo] = content_hash
+    return content_hash
 
 
 class ImageBuilder:
@@ -221,23 +279,10 @@ class ImageBuilder:
     # -- content hashes --------------------------------------------------------------
     def content_hash(self, key: str) -> str:
         """Hash of everything that goes into the image, its parent's hash included."""
-        if key in self._hashes:
-            return self._hashes[key]
-        recipe = self.recipes[key]
-        digest = hashlib.sha256(f"{key}\n{recipe.tag}\n".encode())
-        if key == "base":
-            digest.update(f"debootstrap minbase bookworm {DEBIAN_MIRROR}".encode())
-        else:
-            digest.update(self.content_hash(recipe.parent or "base").encode())
-            for root, where in [(recipe.directory, ""), *recipe.extra]:
-                for path in _context_files(root, where):
-                    digest.update(
-                        str(path.relative_to(root) if root.is_dir() else path.name).encode()
-                    )
-                    digest.update(path.read_bytes())
-            digest.update("\n".join(recipe.requirements).encode())
-            digest.update(" ".join(recipe.apt).encode())
-        self._hashes[key] = digest.hexdigest()[:16]
+        if key not in self._hashes:
+            recipe = self.recipes[key]
+            parent = None if key == "base" else self.content_hash(recipe.parent or "base")
+            self._hashes[key] = _recipe_hash(key, recipe, parent)
         return self._hashes[key]
 
     def is_current(self, key: str) -> bool:

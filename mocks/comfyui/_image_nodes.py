@@ -68,8 +68,6 @@ def correlate(images: np.ndarray, kernel: np.ndarray, radius: int) -> np.ndarray
 class ImageBlur(Node):
     """comfy_extras/nodes_post_processing.py Blur."""
 
-    class_type = "ImageBlur"
-
     def compute(
         self, image: np.ndarray, blur_radius: int, sigma: float, **_: Any
     ) -> tuple[Any, ...]:
@@ -82,8 +80,6 @@ class ImageBlur(Node):
 @register
 class ImageSharpen(Node):
     """comfy_extras/nodes_post_processing.py Sharpen: clamped to [0, 1]."""
-
-    class_type = "ImageSharpen"
 
     def compute(
         self, image: np.ndarray, sharpen_radius: int, sigma: float, alpha: float, **_: Any
@@ -118,8 +114,6 @@ class ImageBlend(Node):
     """comfy_extras/nodes_post_processing.py Blend: image2 fitted to image1 (bicubic, centre
     crop); a combo value outside the list reaches execution (v3 COMBO is not list-checked)."""
 
-    class_type = "ImageBlend"
-
     def compute(
         self,
         image1: np.ndarray,
@@ -144,8 +138,6 @@ class ImageBatch(Node):
     """nodes.py ImageBatch: channels padded with ones, image2 fitted to image1 (bilinear,
     centre crop), then concatenated."""
 
-    class_type = "ImageBatch"
-
     def compute(self, image1: np.ndarray, image2: np.ndarray, **_: Any) -> tuple[Any, ...]:
         if image1.shape[-1] != image2.shape[-1]:
             if image1.shape[-1] > image2.shape[-1]:
@@ -162,8 +154,6 @@ class ImageBatch(Node):
 class ImagePadForOutpaint(Node):
     """nodes.py ImagePadForOutpaint: grey 0.5 border; the mask is 1 outside the image and
     feathered ((f - d) / f)^2 inside along the padded sides."""
-
-    class_type = "ImagePadForOutpaint"
 
     def compute(
         self,
@@ -205,8 +195,6 @@ def _bilinear_to(values: np.ndarray, height: int, width: int) -> np.ndarray:
 class ImageCompositeMasked(Node):
     """comfy_extras/nodes_mask.py ImageCompositeMasked (composite() with multiplier 1)."""
 
-    class_type = "ImageCompositeMasked"
-
     def compute(
         self,
         destination: np.ndarray,
@@ -245,8 +233,6 @@ class ImageCompositeMasked(Node):
 class ImageRotate(Node):
     """comfy_extras/nodes_images.py ImageRotate: torch.rot90(k, dims=[2, 1]) (clockwise)."""
 
-    class_type = "ImageRotate"
-
     def compute(self, image: np.ndarray, rotation: str, **_: Any) -> tuple[Any, ...]:
         turns = {"90": 1, "180": 2, "270": 3}.get(rotation.split(" ")[0], 0)
         return (np.rot90(image, k=turns, axes=(2, 1)).copy(),)
@@ -281,8 +267,6 @@ def _ones_channels(image: np.ndarray, channels: int) -> np.ndarray:
 class ImageStitch(Node):
     """comfy_extras/nodes_images.py ImageStitch: batches padded with their last image,
     image2 resized (lanczos) to image1's height or width or centre-padded, optional spacing."""
-
-    class_type = "ImageStitch"
 
     def compute(
         self,
@@ -337,8 +321,6 @@ class ResizeAndPadImage(Node):
     """comfy_extras/nodes_images.py ResizeAndPadImage: fit inside the target (int() sizes),
     centred on white or black."""
 
-    class_type = "ResizeAndPadImage"
-
     def compute(
         self,
         image: np.ndarray,
@@ -383,8 +365,6 @@ def _bayer_quantize(im: Image.Image, palette: Image.Image, order: int) -> Image.
 class ImageQuantize(Node):
     """comfy_extras/nodes_post_processing.py Quantize: Pillow's quantize per image."""
 
-    class_type = "ImageQuantize"
-
     def compute(self, image: np.ndarray, colors: int, dither: str, **_: Any) -> tuple[Any, ...]:
         out = np.zeros_like(image)
         for i, frame in enumerate(image):
@@ -402,8 +382,6 @@ class ImageQuantize(Node):
 @register
 class ImageAddNoise(Node):
     """comfy_extras/nodes_images.py ImageAddNoise: torch.randn seeded, clipped to [0, 1]."""
-
-    class_type = "ImageAddNoise"
 
     def compute(self, image: np.ndarray, seed: int, strength: float, **_: Any) -> tuple[Any, ...]:
         noise = _torch_random.randn(int(seed), image.shape)
@@ -426,8 +404,6 @@ def _dilate(mask: np.ndarray, tapered: bool, erode: bool) -> np.ndarray:
 class GrowMask(Node):
     """comfy_extras/nodes_mask.py GrowMask: |expand| dilations (erosions when negative)."""
 
-    class_type = "GrowMask"
-
     def compute(
         self, mask: np.ndarray, expand: int, tapered_corners: bool, **_: Any
     ) -> tuple[Any, ...]:
@@ -445,8 +421,6 @@ class JoinImageWithAlpha(Node):
     """comfy_extras/nodes_compositing.py JoinImageWithAlpha: RGB plus 1 - mask (bilinear to
     the image's size); the batch is the shorter of the two."""
 
-    class_type = "JoinImageWithAlpha"
-
     def compute(self, image: np.ndarray, alpha: np.ndarray, **_: Any) -> tuple[Any, ...]:
         batch = min(len(image), len(alpha))
         a = alpha.reshape((-1, 1, alpha.shape[-2], alpha.shape[-1]))
@@ -459,8 +433,6 @@ class JoinImageWithAlpha(Node):
 class SplitImageWithAlpha(Node):
     """comfy_extras/nodes_compositing.py SplitImageWithAlpha: RGB and 1 - alpha (zeros
     without an alpha channel)."""
-
-    class_type = "SplitImageWithAlpha"
 
     def compute(self, image: np.ndarray, **_: Any) -> tuple[Any, ...]:
         rgb = image[..., :3].copy()

@@ -13,22 +13,20 @@ from . import _images, _resample, _safetensors
 from ._node_types import Context, FileNode, Node, Result, annotated_path, register
 
 SD1_SCALE = 0.18215  # nodes.py LoadLatent: files without latent_format_version_0
+Latent = dict[str, Any]  # {"samples": ndarray, ...}
+
+
+def _with_samples(latent: Latent, samples: np.ndarray) -> tuple[Latent]:
+    """The node's one output: a copy of `latent` (nodes.py `.copy()`) holding `samples`."""
+    return ({**latent, "samples": samples},)
 
 
 @register
 class LatentUpscale(Node):
     """nodes.py LatentUpscale: sides below 64 are raised to 64; a 0 side keeps the aspect."""
 
-    class_type = "LatentUpscale"
-
     def compute(
-        self,
-        samples: dict[str, Any],
-        upscale_method: str,
-        width: int,
-        height: int,
-        crop: str,
-        **_: Any,
+        self, samples: Latent, upscale_method: str, width: int, height: int, crop: str, **_: Any
     ) -> tuple[Any, ...]:
         if width == 0 and height == 0:
             return (samples,)
@@ -41,27 +39,22 @@ class LatentUpscale(Node):
             height = max(64, round(h * width / w))
         else:
             width, height = max(64, width), max(64, height)
-        out = dict(samples)
         scaled = _resample.common_upscale(
             samples["samples"], width // 8, height // 8, upscale_method, crop
         )
-        out["samples"] = scaled
-        return (out,)
+        return _with_samples(samples, scaled)
 
 
 @register
 class LatentUpscaleBy(Node):
-    class_type = "LatentUpscaleBy"
-
     def compute(
-        self, samples: dict[str, Any], upscale_method: str, scale_by: float, **_: Any
+        self, samples: Latent, upscale_method: str, scale_by: float, **_: Any
     ) -> tuple[Any, ...]:
         h, w = samples["samples"].shape[-2:]
-        out = dict(samples)
-        out["samples"] = _resample.common_upscale(
+        scaled = _resample.common_upscale(
             samples["samples"], round(w * scale_by), round(h * scale_by), upscale_method, "disabled"
         )
-        return (out,)
+        return _with_samples(samples, scaled)
 
 
 def _feather_mask(
@@ -86,19 +79,10 @@ def _feather_mask(
 class LatentComposite(Node):
     """nodes.py LatentComposite: samples_from pasted at (x/8, y/8), feathered at inner edges."""
 
-    class_type = "LatentComposite"
-
     def compute(
-        self,
-        samples_to: dict[str, Any],
-        samples_from: dict[str, Any],
-        x: int,
-        y: int,
-        feather: int = 0,
-        **_: Any,
+        self, samples_to: Latent, samples_from: Latent, x: int, y: int, feather: int = 0, **_: Any
     ) -> tuple[Any, ...]:
         x, y, feather = x // 8, y // 8, feather // 8
-        out = dict(samples_to)
         target = samples_to["samples"].copy()
         to_h, to_w = target.shape[-2:]
         source = samples_from["samples"][:, :, : to_h - y, : to_w - x]
@@ -113,29 +97,21 @@ class LatentComposite(Node):
         else:
             mask = _feather_mask(source.shape, feather, x, y, (to_h, to_w))
             target[region] = source * mask + target[region] * (1 - mask)
-        out["samples"] = target
-        return (out,)
+        return _with_samples(samples_to, target)
 
 
 @register
 class LatentBlend(Node):
     """nodes.py LatentBlend: samples1 * f + samples2 * (1 - f), samples2 fitted (bicubic)."""
 
-    class_type = "LatentBlend"
-
     def compute(
-        self,
-        samples1: dict[str, Any],
-        samples2: dict[str, Any],
-        blend_factor: float,
-        **_: Any,
+        self, samples1: Latent, samples2: Latent, blend_factor: float, **_: Any
     ) -> tuple[Any, ...]:
         a, b = samples1["samples"], samples2["samples"]
         if a.shape != b.shape:
             b = _resample.common_upscale(b, a.shape[3], a.shape[2], "bicubic", "center")
-        out = dict(samples1)
-        out["samples"] = (a * blend_factor + b * (1 - blend_factor)).astype(np.float32)
-        return (out,)
+        blended = (a * blend_factor + b * (1 - blend_factor)).astype(np.float32)
+        return _with_samples(samples1, blended)
 
 
 def _save_latent(folder: Path, name: str, samples: np.ndarray, metadata: dict[str, str]) -> None:
@@ -148,8 +124,6 @@ def _save_latent(folder: Path, name: str, samples: np.ndarray, metadata: dict[st
 class SaveLatent(Node):
     """nodes.py SaveLatent: <prefix>_<counter>_.latent (safetensors) with the prompt and
     extra_pnginfo as metadata; ui `latents`."""
-
-    class_type = "SaveLatent"
 
     async def run(self, ctx: Context, **inputs: Any) -> Result:
         prefix = str(inputs.get("filename_prefix", "ComfyUI"))
@@ -166,7 +140,6 @@ class SaveLatent(Node):
 class LoadLatent(FileNode):
     """nodes.py LoadLatent: latent_tensor, scaled by 1/0.18215 for the old format."""
 
-    class_type = "LoadLatent"
     file_input: ClassVar[str] = "latent"
     validated_inputs: ClassVar[tuple[str, ...]] = ("latent",)
     invalid_message: ClassVar[str] = "Invalid latent file: {}"

@@ -1,4 +1,4 @@
-"""Node implementations, one small class per class_type, registered in NODES.
+"""Node implementations, one small class per class_type (its name), registered in NODES.
 
 Values are shaped as ComfyUI's tensors (numpy here): IMAGE float32 [B,H,W,C] in 0..1,
 MASK float32 [B,H,W], LATENT {"samples": [B,4,H/8,W/8]}. Each class names the file of
@@ -51,7 +51,7 @@ class Context(Protocol):
 class Node:
     """One node class: `run` gets the resolved inputs and returns (outputs, ui)."""
 
-    class_type: ClassVar[str]
+    class_type: ClassVar[str]  # the class's own name, set by `register`
     validated_inputs: ClassVar[tuple[str, ...]] = ()  # VALIDATE_INPUTS' arguments
 
     async def run(self, ctx: Context, **inputs: Any) -> Result:
@@ -76,7 +76,8 @@ NODES: dict[str, type[Node]] = {}
 
 
 def register(cls: type[Node]) -> type[Node]:
-    """Add a node class under its class_type."""
+    """Add a node class to NODES under its name, which becomes its class_type."""
+    cls.class_type = cls.__name__
     NODES[cls.class_type] = cls
     return cls
 
@@ -108,8 +109,6 @@ class ModelHandle:
 
 @register
 class CheckpointLoaderSimple(Node):
-    class_type = "CheckpointLoaderSimple"
-
     def compute(self, ckpt_name: str, **_: Any) -> tuple[Any, ...]:
         return (
             ModelHandle("comfy.model_patcher.ModelPatcher", ckpt_name),
@@ -120,8 +119,6 @@ class CheckpointLoaderSimple(Node):
 
 @register
 class CLIPTextEncode(Node):
-    class_type = "CLIPTextEncode"
-
     def compute(self, text: str, clip: Any, **_: Any) -> tuple[Any, ...]:
         if MAGIC_ERROR_TOKEN in text:
             raise MockExecutionError(f"mock execution error: prompt contains {MAGIC_ERROR_TOKEN}")
@@ -130,8 +127,6 @@ class CLIPTextEncode(Node):
 
 @register
 class EmptyLatentImage(Node):
-    class_type = "EmptyLatentImage"
-
     def compute(self, width: int, height: int, batch_size: int = 1, **_: Any) -> tuple[Any, ...]:
         return ({"samples": np.zeros((batch_size, 4, height // 8, width // 8), np.float32)},)
 
@@ -139,8 +134,6 @@ class EmptyLatentImage(Node):
 @register
 class KSampler(Node):
     """The mock samples nothing: it reports steps and marks the latent with its seed."""
-
-    class_type = "KSampler"
 
     async def run(self, ctx: Context, **inputs: Any) -> Result:
         latent = dict(inputs["latent_image"])
@@ -154,8 +147,6 @@ class KSampler(Node):
 @register
 class VAEDecode(Node):
     """Seeded latents decode to the mock's deterministic tiles, others to flat grey."""
-
-    class_type = "VAEDecode"
 
     def compute(self, samples: dict[str, Any], vae: Any, **_: Any) -> tuple[Any, ...]:
         b, _, h, w = samples["samples"].shape
@@ -230,8 +221,6 @@ class FileNode(Node):
 class LoadImage(FileNode):
     """nodes.py LoadImage: RGB frames and their masks."""
 
-    class_type = "LoadImage"
-
     async def run(self, ctx: Context, **inputs: Any) -> Result:
         path = annotated_path(ctx.root, str(inputs["image"]))
         return await asyncio.to_thread(load_frames, path), None
@@ -241,8 +230,6 @@ class LoadImage(FileNode):
 class LoadImageOutput(LoadImage):
     """nodes.py LoadImageOutput: LoadImage with a COMBO the frontend fills from the output
     folder; a name without a folder suffix is still looked up in input."""
-
-    class_type = "LoadImageOutput"
 
 
 def load_mask(path: Path, channel: str) -> np.ndarray:
@@ -260,8 +247,6 @@ def load_mask(path: Path, channel: str) -> np.ndarray:
 
 @register
 class LoadImageMask(FileNode):
-    class_type = "LoadImageMask"
-
     async def run(self, ctx: Context, **inputs: Any) -> Result:
         path = annotated_path(ctx.root, str(inputs["image"]))
         return (await asyncio.to_thread(load_mask, path, str(inputs["channel"])),), None
@@ -271,7 +256,6 @@ class LoadImageMask(FileNode):
 class SaveImage(Node):
     """PNGs with the `prompt` text chunk and one per extra_pnginfo key (nodes.py SaveImage)."""
 
-    class_type = "SaveImage"
     kind = "output"
     compress_level = 4
 
@@ -296,7 +280,6 @@ class SaveImage(Node):
 
 @register
 class PreviewImage(SaveImage):
-    class_type = "PreviewImage"
     kind = "temp"
     compress_level = 1
 
@@ -308,8 +291,6 @@ class PreviewImage(SaveImage):
 @register
 class SaveImageWebsocket(Node):
     """custom_nodes/websocket_image_save.py: each image as a binary PNG frame."""
-
-    class_type = "SaveImageWebsocket"
 
     async def run(self, ctx: Context, **inputs: Any) -> Result:
         for image in to_pils(inputs["images"]):
@@ -324,8 +305,6 @@ class SaveImageWebsocket(Node):
 class EmptyImage(Node):
     """nodes.py EmptyImage: colour 0xRRGGBB."""
 
-    class_type = "EmptyImage"
-
     def compute(
         self, width: int, height: int, batch_size: int = 1, color: int = 0, **_: Any
     ) -> tuple[Any, ...]:
@@ -335,24 +314,18 @@ class EmptyImage(Node):
 
 @register
 class ImageInvert(Node):
-    class_type = "ImageInvert"
-
     def compute(self, image: np.ndarray, **_: Any) -> tuple[Any, ...]:
         return (1.0 - image,)
 
 
 @register
 class ImageToMask(Node):
-    class_type = "ImageToMask"
-
     def compute(self, image: np.ndarray, channel: str, **_: Any) -> tuple[Any, ...]:
         return (image[..., ["red", "green", "blue", "alpha"].index(channel)].copy(),)
 
 
 @register
 class MaskToImage(Node):
-    class_type = "MaskToImage"
-
     def compute(self, mask: np.ndarray, **_: Any) -> tuple[Any, ...]:
         m = mask.reshape((-1, mask.shape[-2], mask.shape[-1]))
         return (np.repeat(m[..., None], 3, axis=-1),)
@@ -360,16 +333,12 @@ class MaskToImage(Node):
 
 @register
 class SolidMask(Node):
-    class_type = "SolidMask"
-
     def compute(self, value: float, width: int, height: int, **_: Any) -> tuple[Any, ...]:
         return (np.full((1, height, width), value, np.float32),)
 
 
 @register
 class InvertMask(Node):
-    class_type = "InvertMask"
-
     def compute(self, mask: np.ndarray, **_: Any) -> tuple[Any, ...]:
         return (1.0 - mask,)
 
@@ -378,8 +347,6 @@ class InvertMask(Node):
 class GetImageSize(Node):
     """comfy_extras/nodes_images.py GetImageSize: (width, height, batch_size), and the size
     as progress text to every client (server.py send_progress_text, no sid)."""
-
-    class_type = "GetImageSize"
 
     async def run(self, ctx: Context, **inputs: Any) -> Result:
         b, h, w = inputs["image"].shape[:3]
@@ -390,8 +357,6 @@ class GetImageSize(Node):
 
 def _primitive(name: str) -> type[Node]:
     class Primitive(Node):
-        class_type = name
-
         def compute(self, value: Any, **_: Any) -> tuple[Any, ...]:
             return (value,)
 
@@ -405,8 +370,6 @@ for _name in ("PrimitiveInt", "PrimitiveFloat", "PrimitiveString", "PrimitiveBoo
 
 @register
 class StringConcatenate(Node):
-    class_type = "StringConcatenate"
-
     def compute(
         self, string_a: str, string_b: str, delimiter: str = "", **_: Any
     ) -> tuple[Any, ...]:
@@ -417,8 +380,6 @@ class StringConcatenate(Node):
 class ImageFlip(Node):
     """comfy_extras/nodes_images.py ImageFlip: x flips rows, y flips columns."""
 
-    class_type = "ImageFlip"
-
     def compute(self, image: np.ndarray, flip_method: str, **_: Any) -> tuple[Any, ...]:
         return (np.flip(image, axis=1 if flip_method.startswith("x") else 2).copy(),)
 
@@ -426,8 +387,6 @@ class ImageFlip(Node):
 @register
 class ImageCrop(Node):
     """comfy_extras/nodes_images.py ImageCrop: the origin is clamped inside the image."""
-
-    class_type = "ImageCrop"
 
     def compute(
         self, image: np.ndarray, width: int, height: int, x: int, y: int, **_: Any
@@ -438,16 +397,12 @@ class ImageCrop(Node):
 
 @register
 class RepeatImageBatch(Node):
-    class_type = "RepeatImageBatch"
-
     def compute(self, image: np.ndarray, amount: int, **_: Any) -> tuple[Any, ...]:
         return (np.tile(image, (amount, 1, 1, 1)),)
 
 
 @register
 class ImageFromBatch(Node):
-    class_type = "ImageFromBatch"
-
     def compute(
         self, image: np.ndarray, batch_index: int, length: int, **_: Any
     ) -> tuple[Any, ...]:
@@ -459,8 +414,6 @@ class ImageFromBatch(Node):
 class ThresholdMask(Node):
     """comfy_extras/nodes_mask.py ThresholdMask: (mask > value) as 0/1."""
 
-    class_type = "ThresholdMask"
-
     def compute(self, mask: np.ndarray, value: float, **_: Any) -> tuple[Any, ...]:
         return ((mask > value).astype(np.float32),)
 
@@ -469,8 +422,6 @@ class ThresholdMask(Node):
 class EmptySD3LatentImage(Node):
     """comfy_extras/nodes_sd3.py: 16 latent channels."""
 
-    class_type = "EmptySD3LatentImage"
-
     def compute(self, width: int, height: int, batch_size: int = 1, **_: Any) -> tuple[Any, ...]:
         return ({"samples": np.zeros((batch_size, 16, height // 8, width // 8), np.float32)},)
 
@@ -478,8 +429,6 @@ class EmptySD3LatentImage(Node):
 @register
 class ImageScale(Node):
     """nodes.py ImageScale: a 0 side keeps the aspect ratio; both 0 keeps the image."""
-
-    class_type = "ImageScale"
 
     def compute(
         self,
@@ -502,8 +451,6 @@ class ImageScale(Node):
 
 @register
 class ImageScaleBy(Node):
-    class_type = "ImageScaleBy"
-
     def compute(
         self, image: np.ndarray, upscale_method: str, scale_by: float, **_: Any
     ) -> tuple[Any, ...]:

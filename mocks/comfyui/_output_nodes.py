@@ -36,8 +36,6 @@ def preview_text(source: Any) -> str:
 
 @register
 class PreviewAny(Node):
-    class_type = "PreviewAny"
-
     async def run(self, ctx: Context, **inputs: Any) -> Result:
         return (), {"text": [preview_text(inputs.get("source"))]}
 
@@ -66,8 +64,6 @@ def _target(ctx: Context, inputs: dict[str, Any]) -> tuple[Path, str, str, int]:
 class SaveAnimatedWEBP(Node):
     """SaveAnimatedWEBP: one animated WEBP of the whole batch; the prompt and extra_pnginfo
     in EXIF; ui `images` and `animated` (True unless a single frame)."""
-
-    class_type = "SaveAnimatedWEBP"
 
     async def run(self, ctx: Context, **inputs: Any) -> Result:
         images = inputs["images"]
@@ -109,8 +105,6 @@ def _save_apng(
 class SaveAnimatedPNG(Node):
     """SaveAnimatedPNG: one APNG; the prompt and extra_pnginfo in `comf` chunks after the
     image data; ui `animated` is always True."""
-
-    class_type = "SaveAnimatedPNG"
 
     async def run(self, ctx: Context, **inputs: Any) -> Result:
         images = inputs["images"]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import docker
+import pytest
 
 from harness import images
+from harness.waiting import wait_for
 
 PYTHON_IMAGES = ["chromadb", "litellm", "mocks", "toxiproxy"]
 
@@ -93,3 +98,54 @@ def test_build_app_refuses_a_missing_source_in_one_line(tmp_path) -> None:
     )
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: no such source: {tmp_path / 'nope'}"
+
+
+def _probe_hash(module: Path) -> str:
+    """The content hash, by a new builder, of a Python-app recipe whose one app file is `module`."""
+    builder = images.ImageBuilder(offline=True, report=lambda _: None)
+    builder.recipes["probe"] = images.Recipe(
+        "probe",
+        "mediastack-harness-test/probe:none",
+        parent="python",
+        requirements=("probe",),
+        app=((module, "probe.py"),),
+    )
+    return builder.content_hash("probe")
+
+
+def _edit_keeping_size_and_mtime(module: Path, text: str) -> None:
+    kept = module.stat()
+    module.write_text(text)
+    os.utime(module, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    assert (module.stat().st_size, module.stat().st_mtime_ns) == (kept.st_size, kept.st_mtime_ns)
+
+
+def test_an_edit_right_after_hashing_changes_the_hash_though_size_and_mtime_stay(
+    tmp_path: Path,
+) -> None:
+    module = tmp_path / "probe.py"
+    module.write_text("A = 1\n")
+    first = _probe_hash(module)
+    _edit_keeping_size_and_mtime(module, "A = 2\n")  # likely within the same timestamp tick
+    assert _probe_hash(module) != first
+    module.write_text("A = 1\n")
+    assert _probe_hash(module) == first
+
+
+def test_a_settled_recipe_is_not_read_again_until_a_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = tmp_path / "probe.py"
+    module.write_text("A = 1\n")
+    margin = images.SETTLE_NS + 100_000_000
+    wait_for(lambda: time.time_ns() - module.stat().st_ctime_ns > margin, 10, "the file to settle")
+    first = _probe_hash(module)
+
+    def no_reading(path: Path) -> bytes:
+        raise AssertionError(f"{path} read again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "read_bytes", no_reading)
+        assert _probe_hash(module) == first  # from the files' stat alone
+    _edit_keeping_size_and_mtime(module, "A = 2\n")  # only the ctime tells
+    assert _probe_hash(module) != first

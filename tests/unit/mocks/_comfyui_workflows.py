@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -88,56 +89,9 @@ def latent_chain(step: dict[str, Any]) -> Prompt:
     }
 
 
-def latent_upscale(method: str, width: int, height: int, crop: str) -> dict[str, Any]:
-    return node(
-        "LatentUpscale",
-        samples=["l", 0],
-        upscale_method=method,
-        width=width,
-        height=height,
-        crop=crop,
-    )
-
-
-def composite(
-    destination: str, source: str, x: int, y: int, resize: bool, **mask: Any
-) -> dict[str, Any]:
-    return node(
-        "ImageCompositeMasked",
-        destination=[destination, 0],
-        source=[source, 0],
-        x=x,
-        y=y,
-        resize_source=resize,
-        **mask,
-    )
-
-
-def stitch(direction: str, match: bool, spacing: int, colour: str) -> dict[str, Any]:
-    """ImageStitch of LoadImage "1" and EmptyImage "e"."""
-    return node(
-        "ImageStitch",
-        image1=["1", 0],
-        image2=["e", 0],
-        direction=direction,
-        match_image_size=match,
-        spacing_width=spacing,
-        spacing_color=colour,
-    )
-
-
-def webp(
-    images: list[Any], prefix: str, fps: float, lossless: bool, quality: int, method: str
-) -> dict[str, Any]:
-    return node(
-        "SaveAnimatedWEBP",
-        images=images,
-        filename_prefix=prefix,
-        fps=fps,
-        lossless=lossless,
-        quality=quality,
-        method=method,
-    )
+# nodes with their links in place; a call names the other inputs
+UPSCALE_LATENT = partial(node, "LatentUpscale", samples=["l", 0])
+STITCH = partial(node, "ImageStitch", image1=["1", 0], image2=["e", 0])
 
 
 RED_MASK = {"k": node("LoadImageMask", image="probe_rgba.png", channel="red")}
@@ -177,19 +131,42 @@ WORKFLOWS: dict[str, Prompt] = {
     "ImagePadForOutpaint": image_chain(PAD),
     "ImagePadForOutpaint mask": mask_chain(PAD, 1),
     "ImageCompositeMasked with a mask": image_chain(
-        composite("e", "1", 5, 12, False, mask=["m", 0]),
+        node(
+            "ImageCompositeMasked",
+            destination=["e", 0],
+            source=["1", 0],
+            x=5,
+            y=12,
+            resize_source=False,
+            mask=["m", 0],
+        ),
         extra={"m": node("SolidMask", value=0.7, width=10, height=6)},
     ),
-    "ImageCompositeMasked resized source": image_chain(composite("1", "e", 40, 3, True)),
-    "ImageCompositeMasked past the edge": image_chain(composite("1", "e", 40, 3, False)),
+    **{
+        f"ImageCompositeMasked {case}": image_chain(
+            node(
+                "ImageCompositeMasked",
+                destination=["1", 0],
+                source=["e", 0],
+                x=40,
+                y=3,
+                resize_source=resize,
+            )
+        )
+        for case, resize in (("resized source", True), ("past the edge", False))
+    },
     **{
         f"ImageRotate {rotation}": image_chain(
             node("ImageRotate", image=["1", 0], rotation=rotation)
         )
         for rotation in ("90 degrees", "180 degrees", "270 degrees")
     },
-    "ImageStitch down, matched, red spacing": image_chain(stitch("down", True, 6, "red")),
-    "ImageStitch left, padded, odd spacing": image_chain(stitch("left", False, 3, "white")),
+    "ImageStitch down, matched, red spacing": image_chain(
+        STITCH(direction="down", match_image_size=True, spacing_width=6, spacing_color="red")
+    ),
+    "ImageStitch left, padded, odd spacing": image_chain(
+        STITCH(direction="left", match_image_size=False, spacing_width=3, spacing_color="white")
+    ),
     **{
         f"ResizeAndPadImage {method}": image_chain(
             node(
@@ -233,11 +210,27 @@ WORKFLOWS: dict[str, Prompt] = {
     "SaveAnimatedWEBP": {
         "1": LOAD,
         **FRAMES,
-        "9": webp(["r", 0], "anim", 4.0, True, 80, "default"),
+        "9": node(
+            "SaveAnimatedWEBP",
+            images=["r", 0],
+            filename_prefix="anim",
+            fps=4.0,
+            lossless=True,
+            quality=80,
+            method="default",
+        ),
     },
     "SaveAnimatedWEBP one frame": {
         "1": LOAD,
-        "9": webp(["1", 0], "anim1_%width%x%height%", 6.0, False, 70, "fastest"),
+        "9": node(
+            "SaveAnimatedWEBP",
+            images=["1", 0],
+            filename_prefix="anim1_%width%x%height%",
+            fps=6.0,
+            lossless=False,
+            quality=70,
+            method="fastest",
+        ),
     },
     "SaveAnimatedPNG": {
         "1": LOAD,
@@ -251,10 +244,14 @@ WORKFLOWS: dict[str, Prompt] = {
         "9": node("SaveLatent", samples=["l", 0], filename_prefix="latents/p"),
     },
     **{
-        f"LatentUpscale {method}": latent_chain(latent_upscale(method, 200, 0, "disabled"))
+        f"LatentUpscale {method}": latent_chain(
+            UPSCALE_LATENT(upscale_method=method, width=200, height=0, crop="disabled")
+        )
         for method in ("nearest-exact", "bilinear", "area", "bicubic")
     },
-    "LatentUpscale centre crop": latent_chain(latent_upscale("bilinear", 64, 64, "center")),
+    "LatentUpscale centre crop": latent_chain(
+        UPSCALE_LATENT(upscale_method="bilinear", width=64, height=64, crop="center")
+    ),
     "LatentUpscaleBy": latent_chain(
         node("LatentUpscaleBy", samples=["l", 0], upscale_method="bilinear", scale_by=1.5)
     ),
