@@ -18,14 +18,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _words
-from ._comfyui_catalog import COMBO, Catalog, InputSpec
-from ._comfyui_nodes import RULES, Limits, Pixels, fits, name_bounds
+from ._comfyui_catalog import ANY, COMBO, WIDGET_KINDS, Catalog, InputSpec
+from ._comfyui_nodes import RULES, Latent, Limits, Pixels, fits, name_bounds, require
 from ._rng import words
 
 TAME_SPAN = 1000  # numbers with an unbounded or astronomic range stay near their default
 FULL_RANGE = 1 << 32
 REUSE = 0.4  # chance a demand reuses an existing output when it may
-STRING_LINK = 0.15  # chance a STRING widget is fed by a STRING producer instead
+WIDGET_LINK = 0.15  # chance a widget is fed by a producer of its type (a primitive) instead
+OPTIONAL_LINK = 0.5  # chance an optional link input (a composite's mask) is fed
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """The output of a primitive whose value its first consumer chooses, inside that
+    consumer's range (a PrimitiveInt feeding a sampler's steps)."""
+
+    node_id: str
 
 
 @dataclass
@@ -40,10 +49,14 @@ class Node:
 
 @dataclass(frozen=True)
 class Built:
-    """A built graph: the prompt, its image outputs (node id -> shape, folder), total steps."""
+    """A built graph: the prompt, its image outputs (node id -> shape, folder, animated), its
+    saved latents (node id -> shape), its text previews (node id -> text, None when it is a
+    tensor's repr) and total sampler steps."""
 
     prompt: dict[str, dict[str, Any]]
-    images: dict[str, tuple[Pixels, str]]
+    images: dict[str, tuple[Pixels, str, bool]]
+    latents: dict[str, Latent]
+    texts: dict[str, str | None]
     steps: int
 
 
@@ -58,6 +71,7 @@ class Builder:
         self.nodes: dict[str, Node] = {}
         self.demands: deque[tuple[str, str, str]] = deque()
         self.target = 0
+        self.echo_signature: dict[str, tuple[Any, ...]] = {}  # primitive -> first consumer's
 
     # -- structure ----------------------------------------------------------------------
 
@@ -85,44 +99,101 @@ class Builder:
         cheapest = min(cost[c] for c in classes)
         return self.rng.choice([c for c in classes if cost[c] == cheapest])
 
-    def _add(self, class_type: str) -> str:
+    def _add(self, class_type: str, urgent: bool = False) -> str:
+        """A new node of `class_type` whose link demands queue up; `urgent` (on the way to a
+        sampler) puts them first, so the route completes before other demands pick producers."""
         node = Node(str(len(self.nodes) + 1), class_type)
         self.nodes[node.id] = node
         if any(i.name == "steps" for i in self.catalog.inputs(class_type)):
             self.samplers_needed -= 1
+        outputs = self.catalog.specs[class_type].outputs
+        queued: list[tuple[str, str, str]] = []
         for spec in self.catalog.inputs(class_type):
-            if spec.required and not spec.widget:
-                self.demands.append((node.id, spec.name, spec.kind))
-            elif (
-                spec.required
-                and spec.kind == "STRING"
-                and "STRING" in self.catalog.producers
-                and "STRING" not in self.catalog.specs[class_type].outputs  # no string chains
-                and len(self.nodes) < self.target
-                and self.rng.random() < STRING_LINK
-            ):
-                self.demands.append((node.id, spec.name, "STRING"))
+            if self._links(class_type, spec, outputs):
+                queued.append((node.id, spec.name, spec.kind))
+        if urgent:
+            self.demands.extendleft(reversed(queued))
+        else:
+            self.demands.extend(queued)
         return node.id
 
+    def _links(self, class_type: str, spec: InputSpec, outputs: tuple[str, ...]) -> bool:
+        """Whether the new node's input is fed by a link: always a required link; while the
+        node budget lasts, sometimes an optional link, or a widget (by a primitive)."""
+        if not spec.widget and spec.required:
+            return True
+        if len(self.nodes) >= self.target or not self._producers(class_type, spec):
+            return False
+        if not spec.widget:
+            return self._chance(OPTIONAL_LINK)
+        return (
+            spec.required
+            and spec.kind in WIDGET_KINDS
+            and spec.kind not in outputs  # no primitive chains
+            and self._chance(WIDGET_LINK)
+        )
+
+    def _chance(self, p: float) -> bool:
+        """True with probability `p`, on the draws' high side: hypothesis shrinks draws towards
+        0, so a shrunk graph takes the simpler branch (no extra link)."""
+        return self.rng.random() >= 1 - p
+
+    def _producers(self, class_type: str, spec: InputSpec) -> list[tuple[str, int]]:
+        """The (class, slot) pairs that may feed `spec`: any of its type for a link; for a
+        widget, primitives (which take the consumer's value) and producers whose every value
+        the widget admits (GetImageSize's sides into a seed, not into a crop's x)."""
+        pairs = self.catalog.producers.get(spec.kind, [])
+        if not spec.widget:
+            return pairs
+        low, high = self._declared_range(spec)
+        return [
+            (c, slot)
+            for c, slot in pairs
+            if (rule := RULES.get(c)) is not None
+            and (rule.echoes is not None or spec.kind == "STRING" or (low <= 1 and high >= 1 << 14))
+        ]
+
+    def _declared_range(self, spec: InputSpec) -> tuple[float, float]:
+        if spec.kind not in ("INT", "FLOAT"):
+            return (-math.inf, math.inf)
+        return self._range(spec, None)
+
+    def _signature(self, class_type: str, name: str) -> tuple[Any, ...]:
+        """What a primitive's value must satisfy for this input: consumers with the same one
+        may share it (one seed for two samplers)."""
+        spec = self.catalog.specs[class_type].input(name)
+        return (spec.kind, self._declared_range(spec), spec.extra.get("step"), class_type, name)
+
     def _meet(self, consumer: str, name: str, kind: str) -> None:
-        producers = [c for c, _ in self.catalog.producers[kind]]
+        consumer_class = self.nodes[consumer].class_type
+        spec = self.catalog.specs[consumer_class].input(name)
+        pairs = self._producers(consumer_class, spec)
+        producers = [c for c, _ in pairs]
         want_sampler = self.samplers_needed > 0 and any(
             c in self.catalog.sampler_cost for c in producers
         )
+        signature = self._signature(consumer_class, name) if spec.widget else None
         reusable = [
             (n.id, slot)
             for n in self.nodes.values()
             for slot, out in enumerate(self.catalog.specs[n.class_type].outputs)
-            if out == kind and consumer not in self.upstream(n.id)
+            if (n.class_type, slot) in pairs
+            and consumer not in self.upstream(n.id)
+            and self.echo_signature.get(n.id, signature) == signature
         ]
         over_budget = len(self.nodes) >= self.target
         if reusable and not want_sampler and (over_budget or self.rng.random() < REUSE):
             self.nodes[consumer].links[name] = self.rng.choice(reusable)
             return
+        if over_budget and (spec.widget or not spec.required):
+            return  # a link it can do without: the widget keeps a value, the input stays empty
         class_type = self._pick(sorted(set(producers)), want_sampler)
-        slots = [s for c, s in self.catalog.producers[kind] if c == class_type]
-        produced = self._add(class_type)
+        slots = [s for c, s in pairs if c == class_type]
+        produced = self._add(class_type, urgent=want_sampler)
         self.nodes[consumer].links[name] = (produced, self.rng.choice(slots))
+        rule = RULES.get(class_type)
+        if rule is not None and rule.echoes is not None:
+            self.echo_signature[produced] = signature or (ANY,)
 
     def upstream(self, node_id: str) -> set[str]:
         """`node_id` and every node it depends on through links."""
@@ -138,34 +209,55 @@ class Builder:
     # -- values -------------------------------------------------------------------------
 
     def fill(self) -> Built:
-        """Give every widget a value, producers first; return the prompt and its outputs."""
+        """Give every widget a value, producers first; return the prompt and its outputs.
+        Raises Unfit when the drawn structure cannot hold values inside the preset."""
         values: dict[tuple[str, int], Any] = {}
-        images: dict[str, tuple[Pixels, str]] = {}
+        images: dict[str, tuple[Pixels, str, bool]] = {}
+        latents: dict[str, Latent] = {}
+        texts: dict[str, str | None] = {}
+        resolved_of: dict[str, dict[str, Any]] = {}
         for node in self._topological():
             spec = self.catalog.specs[node.class_type]
             rule = RULES.get(node.class_type)
             linked = {name: values[src] for name, src in node.links.items()}
             narrowed = rule.bounds(linked, self.limits) if rule else {}
+            for name, value in linked.items():
+                linked[name] = self._fed(spec.input(name), value, narrowed.get(name), values)
+            files: dict[str, Any] = {}
+            if rule is not None and rule.reads is not None:
+                name = rule.reads[0]
+                node.values[name] = self.rng.choice(self._files_inside(node.class_type, name))
+                files[name] = self.catalog.files[node.values[name]]
             for inp in spec.inputs:
-                if inp.name in node.links or not inp.widget:
+                if inp.name in node.links or inp.name in files or not inp.widget:
                     continue
                 if not inp.required and self.rng.random() < 0.5:
                     continue
                 node.values[inp.name] = self._value(inp, narrowed.get(inp.name))
-            resolved = {**linked, **node.values}
+            if rule is not None and rule.echoes is not None:
+                outs: tuple[Any, ...] = (Deferred(node.id),)
+                resolved_of[node.id] = node.values
+                for slot, out in enumerate(outs):
+                    values[(node.id, slot)] = out
+                continue
+            resolved = {**linked, **node.values, **files}
+            resolved_of[node.id] = resolved
             if rule is None:
-                outs: tuple[Any, ...] = (None,) * len(spec.outputs)
+                outs = (None,) * len(spec.outputs)
             else:
                 outs = rule.outputs(resolved)
                 if rule.saves and isinstance(resolved.get("images"), Pixels):
-                    images[node.id] = (resolved["images"], rule.saves)
+                    images[node.id] = (resolved["images"], rule.saves, rule.animated)
+                if rule.records == "latents" and isinstance(resolved.get("samples"), Latent):
+                    latents[node.id] = resolved["samples"]
+                if rule.records == "text":
+                    texts[node.id] = preview_text(resolved.get("source"))
             for slot, out in enumerate(outs):
-                if not fits(out, self.limits):
-                    raise AssertionError(f"{node.class_type} #{node.id} made {out} from {resolved}")
+                require(fits(out, self.limits), f"{node.class_type} #{node.id} made {out}")
                 values[(node.id, slot)] = out
         self._drop_repeated_outputs()
-        images = {n: image for n, image in images.items() if n in self.nodes}
-        steps = sum(int(n.values.get("steps", 0)) for n in self.nodes.values())
+        kept = self.nodes
+        steps = sum(int(resolved_of[n].get("steps", 0)) for n in kept)
         prompt = {
             n.id: {
                 "class_type": n.class_type,
@@ -174,9 +266,53 @@ class Builder:
                     **{name: [src, slot] for name, (src, slot) in n.links.items()},
                 },
             }
-            for n in self.nodes.values()
+            for n in kept.values()
         }
-        return Built(prompt, images, steps)
+        return Built(
+            prompt,
+            {n: image for n, image in images.items() if n in kept},
+            {n: latent for n, latent in latents.items() if n in kept},
+            {n: text for n, text in texts.items() if n in kept},
+            steps,
+        )
+
+    def _files_inside(self, class_type: str, name: str) -> list[str]:
+        """The files a loader may name whose contents stay inside the preset."""
+        rule = RULES[class_type]
+        inside = [
+            f
+            for f in self.catalog.file_options(class_type)
+            if all(fits(out, self.limits) for out in rule.outputs({name: self.catalog.files[f]}))
+        ]
+        require(bool(inside), f"no file {class_type} may read fits the preset")
+        return inside
+
+    def _fed(
+        self, spec: InputSpec, value: Any, narrowed: Any, values: dict[tuple[str, int], Any]
+    ) -> Any:
+        """The value a linked input receives: a primitive's, chosen now by its first consumer
+        (inside this input's range); a widget fed by a producer must find it in range."""
+        if isinstance(value, Deferred):
+            primitive = self.nodes[value.node_id]
+            own = self.catalog.specs[primitive.class_type].input("value")
+            if not spec.widget:
+                chosen = self._value(own, None)
+            elif spec.kind in ("INT", "FLOAT"):
+                low, high = self._range(spec, narrowed)
+                inside = (
+                    max(low, own.extra.get("min", low)),
+                    min(high, own.extra.get("max", high)),
+                )
+                chosen = self._value(spec, inside)
+            else:
+                chosen = self._value(spec, narrowed)
+            primitive.values["value"] = chosen
+            values[(primitive.id, 0)] = chosen
+            return chosen
+        if spec.kind in ("INT", "FLOAT") and isinstance(value, int | float):
+            low, high = self._range(spec, narrowed)
+            require(low <= value <= high, f"{value} out of {spec.name}'s range")
+        return value
 
     def _drop_repeated_outputs(self) -> None:
         """Remove an output node identical to an earlier one (same class, values and upstream):
@@ -236,6 +372,7 @@ class Builder:
         return min(max(value, float(low)), float(high))
 
     def _range(self, spec: InputSpec, narrowed: Any) -> tuple[float, float]:
+        """The input's object_info range, tamed, narrowed by the preset and `narrowed`."""
         extra = spec.extra
         low: float = extra.get("min", -math.inf)
         high: float = extra.get("max", math.inf)
@@ -245,9 +382,16 @@ class Builder:
         for bound in (name_bounds(spec.name, self.limits), narrowed):
             if bound is not None:
                 low, high = max(low, bound[0]), min(high, bound[1])
-        if low > high:
-            raise AssertionError(f"input {spec.name!r} has an empty range after narrowing")
+        require(low <= high, f"input {spec.name!r} has an empty range after narrowing")
         return low, high
+
+
+def preview_text(source: Any) -> str | None:
+    """What PreviewAny shows for a value (comfy_extras/nodes_preview_any.py): strings as they
+    are, numbers and booleans by str(); None for a tensor, whose repr is not predicted here."""
+    if isinstance(source, str | int | float | bool):
+        return str(source)
+    return None
 
 
 def text_for(rng: random.Random, name: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import HarnessError
+from ._comfyui_files import InputFile
 from ._comfyui_nodes import RULES
 
 WIDGET_KINDS = ("INT", "FLOAT", "STRING", "BOOLEAN")
@@ -26,6 +27,7 @@ class InputSpec:
     kind: str
     options: tuple[Any, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    listed: bool = False  # a classic combo (the option list is the type): validation checks it
 
     @property
     def widget(self) -> bool:
@@ -53,7 +55,7 @@ def _input(name: str, required: bool, conf: Any) -> InputSpec:
         raise ObjectInfoError(f"object_info input {name!r} is not a [type, options] list")
     kind, extra = conf[0], conf[1] if len(conf) > 1 and isinstance(conf[1], dict) else {}
     if isinstance(kind, list):  # the classic combo: the option list is the type
-        return InputSpec(name, required, COMBO, tuple(kind), extra)
+        return InputSpec(name, required, COMBO, tuple(kind), extra, listed=True)
     if kind == COMBO:  # the v3 schema's combo: ["COMBO", {"options": [...]}]
         return InputSpec(name, required, COMBO, tuple(extra.get("options", ())), extra)
     return InputSpec(name, required, str(kind), (), extra)
@@ -87,25 +89,29 @@ def parse(object_info: Mapping[str, Any]) -> dict[str, NodeSpec]:
     return specs
 
 
-def _fillable(spec: InputSpec) -> bool:
-    if spec.kind == COMBO:
-        return bool(spec.options)  # an empty list: files or models the server does not have
-    return spec.kind != "*"
+ANY = "*"  # an input that takes any type (PreviewAny's source)
 
 
 class Catalog:
     """The usable classes: known behaviour (or `allow_unknown`), every required input fillable
-    (a non-empty combo, a widget, or a link type some usable class produces), no list outputs.
-    Also, per class, the fewest nodes a graph needs to satisfy it (`cost`)."""
+    (a non-empty combo, a widget, a file of `files` for a loader, or a link type some usable
+    class produces), no list outputs. Also, per class, the fewest nodes a graph needs to
+    satisfy it (`cost`)."""
 
-    def __init__(self, object_info: Mapping[str, Any], allow_unknown: bool = False) -> None:
+    def __init__(
+        self,
+        object_info: Mapping[str, Any],
+        allow_unknown: bool = False,
+        files: Mapping[str, InputFile] | None = None,
+    ) -> None:
         self.specs = parse(object_info)
+        self.files = dict(files or {})
         candidates = [
             s
             for s in self.specs.values()
             if (allow_unknown or s.class_type in RULES)
             and not s.list_output
-            and all(_fillable(i) for i in s.inputs if i.required)
+            and all(self._fillable(s.class_type, i) for i in s.inputs if i.required)
         ]
         self.cost: dict[str, int] = {}
         type_cost: dict[str, int] = {}
@@ -114,6 +120,8 @@ class Catalog:
             changed = False
             for spec in candidates:
                 links = [i.kind for i in spec.inputs if i.required and not i.widget]
+                if ANY in links and type_cost:
+                    type_cost[ANY] = min(c for t, c in type_cost.items() if t != ANY)
                 if any(t not in type_cost for t in links):
                     continue
                 cost = 1 + sum(type_cost[t] for t in links)
@@ -128,13 +136,41 @@ class Catalog:
         for class_type in self.usable:
             for slot, out in enumerate(self.specs[class_type].outputs):
                 self.producers.setdefault(out, []).append((class_type, slot))
-        self.outputs = [c for c in self.usable if self.specs[c].output_node]
+        self.producers[ANY] = [p for kind in sorted(self.producers) for p in self.producers[kind]]
+        # image savers first: hypothesis shrinks a choice towards the first option, and the
+        # plainest graph saves an image (PreviewAny would take any producer at all)
+        self.outputs = sorted(
+            (c for c in self.usable if self.specs[c].output_node),
+            key=lambda c: (c in RULES and RULES[c].saves is None, c),
+        )
         if not self.outputs:
             raise ObjectInfoError(
                 "object_info has no output node whose inputs can be filled "
                 "(pass allow_unknown=True to use classes without a known behaviour)"
             )
         self.sampler_cost = self._cost_with_input("steps")
+
+    def _fillable(self, class_type: str, spec: InputSpec) -> bool:
+        rule = RULES.get(class_type)
+        if rule is not None and rule.reads is not None and rule.reads[0] == spec.name:
+            return bool(self.file_options(class_type))
+        if spec.kind == COMBO:
+            return bool(spec.options)  # an empty list: files or models the server does not have
+        return True
+
+    def file_options(self, class_type: str) -> list[str]:
+        """The files of `files` a loader class can name: of its kind, and among its combo's
+        options when the combo lists them (LoadImage); any when it does not (LoadImageOutput)."""
+        rule = RULES.get(class_type)
+        if rule is None or rule.reads is None:
+            return []
+        name, kind = rule.reads
+        options = self.specs[class_type].input(name).options
+        return [
+            f
+            for f, described in sorted(self.files.items())
+            if isinstance(described, kind) and (not options or f in options)
+        ]
 
     def _cost_with_input(self, input_name: str) -> dict[str, int]:
         """Per class, the fewest nodes that satisfy it with one taking `input_name` among them

@@ -14,7 +14,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from ._comfyui_catalog import COMBO, Catalog
+from ._comfyui_catalog import COMBO, Catalog, InputSpec
+from ._comfyui_nodes import RULES
 
 Prompt = dict[str, dict[str, Any]]
 # (top-level error.type, node id or None, node_errors type or None)
@@ -64,12 +65,15 @@ def _only_through(prompt: Prompt, catalog: Catalog, broken: str) -> Prompt:
 
 
 def _widgets(
-    prompt: Prompt, catalog: Catalog, test: Callable[[Any], bool]
+    prompt: Prompt, catalog: Catalog, test: Callable[[InputSpec], bool]
 ) -> list[tuple[str, str]]:
     sites = []
     for node_id, node in prompt.items():
         spec = catalog.specs[node["class_type"]]
+        rule = RULES.get(node["class_type"])
         for inp in spec.inputs:
+            if rule is not None and rule.reads is not None and rule.reads[0] == inp.name:
+                continue  # a loader's file: the class's own VALIDATE_INPUTS checks it instead
             value = node["inputs"].get(inp.name)
             if value is not None and not isinstance(value, list) and test(inp):
                 sites.append((node_id, inp.name))
@@ -108,8 +112,8 @@ def _bound(key: str, delta: int, error: str) -> Callable[[Prompt, Catalog, rando
 
 
 def _not_in_list(prompt: Prompt, catalog: Catalog, rng: random.Random) -> Outcome:
-    # inputs with an upload widget are checked by the class's own VALIDATE_INPUTS instead
-    sites = _widgets(prompt, catalog, lambda i: i.kind == COMBO and not i.extra.get("image_upload"))
+    # only classic combos are checked against their list (a v3 COMBO's value reaches the node)
+    sites = _widgets(prompt, catalog, lambda i: i.kind == COMBO and i.listed)
     node_id, name = _pick(rng, sites)
     prompt[node_id]["inputs"][name] = NOT_AN_OPTION
     return FAILED, node_id, "value_not_in_list"
@@ -132,12 +136,12 @@ def _output_type(prompt: Prompt, catalog: Catalog, node_id: str, slot: int) -> s
 def _wrong_link_type(prompt: Prompt, catalog: Catalog, rng: random.Random) -> Outcome:
     sites = []
     for node_id, name, src, slot in _link_sites(prompt):
-        wanted = _output_type(prompt, catalog, src, slot)
+        wanted = catalog.specs[prompt[node_id]["class_type"]].input(name).kind
         for other in prompt:
             if node_id in upstream(prompt, other):
                 continue  # linking from downstream would also make a cycle
             for s, kind in enumerate(catalog.specs[prompt[other]["class_type"]].outputs):
-                if "*" not in (kind, wanted) and kind != wanted:
+                if "*" not in (kind, wanted) and kind != wanted:  # "*" takes any type
                     sites.append((node_id, name, other, s))
     node_id, name, other, s = _pick(rng, sites)
     prompt[node_id]["inputs"][name] = [other, s]

@@ -8,20 +8,28 @@ and invalid ones that break exactly one rule and name the error ComfyUI answers 
 
     bad = invalid_comfyui_graph(info, rule="cycle", seed=7)
     bad.error_type, bad.node_id, bad.node_error_type
+
+Loaders (LoadImage, LoadImageMask, LoadImageOutput, LoadLatent) join a graph when the
+generator knows the files they may name: upload each file's `encode()` bytes first, then
+
+    files = {"harness_a.png": InputImage(96, 64, frames=2, alpha=True)}
+    graph = comfyui_graph(fetch_object_info(url), "medium", seed=7, files=files)
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from ._comfyui_build import Builder
+from ._comfyui_build import Builder, Built
 from ._comfyui_catalog import Catalog, ObjectInfoError
+from ._comfyui_files import InputFile, InputImage, InputLatent
 from ._comfyui_invalid import BREAKERS, NoSite, break_rule
-from ._comfyui_nodes import Limits
+from ._comfyui_nodes import Limits, Unfit
 from ._mocks import mock_attribute
 from ._rng import Seed, rng_of
 
@@ -32,8 +40,13 @@ __all__ = [
     "ComfyGraph",
     "GraphPreset",
     "ImageOutput",
+    "InputFile",
+    "InputImage",
+    "InputLatent",
     "InvalidGraph",
+    "LatentOutput",
     "ObjectInfoError",
+    "TextOutput",
     "catalog",
     "comfyui_graph",
     "fetch_object_info",
@@ -43,6 +56,7 @@ __all__ = [
 
 INVALID_RULES: tuple[str, ...] = tuple(BREAKERS)
 ATTEMPTS = 50  # valid graphs tried before a rule is declared unbreakable for this object_info
+REDRAWS = 200  # structures drawn before a preset is declared unfillable for this object_info
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,8 @@ PRESETS: dict[str, GraphPreset] = {
 @dataclass(frozen=True)
 class ImageOutput:
     """The images one output node will produce. `folder`: "output" (SaveImage), "temp"
-    (PreviewImage) or "websocket" (SaveImageWebsocket: binary frames, nothing in /history)."""
+    (PreviewImage) or "websocket" (SaveImageWebsocket: binary frames, nothing in /history).
+    `animated`: the batch is one file of `batch` frames (SaveAnimatedPNG, SaveAnimatedWEBP)."""
 
     node_id: str
     class_type: str
@@ -82,16 +97,44 @@ class ImageOutput:
     batch: int
     width: int
     height: int
+    channels: int = 3
+    animated: bool = False
+
+    @property
+    def files(self) -> int:
+        """How many entries the node's /history `images` list has."""
+        return 1 if self.animated else self.batch
+
+
+@dataclass(frozen=True)
+class LatentOutput:
+    """A SaveLatent node's file: `latent_tensor` of shape [batch, channels, height, width]
+    (latent cells: pixels / 8), one /history `latents` entry in the output folder."""
+
+    node_id: str
+    shape: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class TextOutput:
+    """A PreviewAny node's /history `text`: known for strings, numbers and booleans; None for
+    a tensor, whose torch repr the graph does not predict."""
+
+    node_id: str
+    text: str | None
 
 
 @dataclass(frozen=True)
 class ComfyGraph:
-    """A valid API-format graph (`prompt`), its declared image outputs and total sampler steps."""
+    """A valid API-format graph (`prompt`), what its output nodes will produce (images,
+    latents, text previews) and its total sampler steps."""
 
     prompt: dict[str, dict[str, Any]]
     preset: str
     outputs: tuple[ImageOutput, ...]
     steps: int
+    latents: tuple[LatentOutput, ...] = ()
+    texts: tuple[TextOutput, ...] = ()
 
     def __len__(self) -> int:
         return len(self.prompt)
@@ -115,16 +158,22 @@ class InvalidGraph:
     valid: ComfyGraph
 
 
-def catalog(object_info: Mapping[str, Any] | Catalog, allow_unknown: bool = False) -> Catalog:
+def catalog(
+    object_info: Mapping[str, Any] | Catalog,
+    allow_unknown: bool = False,
+    files: Mapping[str, InputFile] | None = None,
+) -> Catalog:
     """The usable node classes of `object_info` (pass the result on to skip re-reading it).
     Classes without a known behaviour (see harness/data/_comfyui_nodes.py) are left out unless
-    `allow_unknown`: their outputs' shapes are then undeclared and their runs unchecked."""
+    `allow_unknown`: their outputs' shapes are then undeclared and their runs unchecked.
+    `files`: the input folder's files the loaders may name, by name (those a loader's combo
+    lists, or any for LoadImageOutput); without them the loaders are left out."""
     if isinstance(object_info, Catalog):
         return object_info
-    return Catalog(object_info, allow_unknown)
+    return Catalog(object_info, allow_unknown, files)
 
 
-def _preset(preset: str | GraphPreset) -> GraphPreset:
+def preset_of(preset: str | GraphPreset) -> GraphPreset:
     if isinstance(preset, GraphPreset):
         return preset
     if preset not in PRESETS:
@@ -136,15 +185,36 @@ def comfyui_graph(
     object_info: Mapping[str, Any] | Catalog,
     preset: str | GraphPreset = "simple",
     seed: Seed = 0,
+    files: Mapping[str, InputFile] | None = None,
 ) -> ComfyGraph:
     """A valid graph: every required input filled in range or linked to an output of its type,
-    at least one output node, no cycle, every node upstream of an output."""
-    nodes = catalog(object_info)
-    chosen = _preset(preset)
+    at least one output node, no cycle, every node upstream of an output. A structure whose
+    values cannot stay inside the preset (batches that do not broadcast) is redrawn."""
+    nodes = catalog(object_info, files=files)
+    chosen = preset_of(preset)
     rng = rng_of(seed)
-    builder = Builder(rng, nodes, chosen.limits(), chosen.samplers)
-    builder.grow(rng.randint(*chosen.nodes))
-    built = builder.fill()
+    for _ in range(REDRAWS):
+        graph = draw_graph(nodes, chosen, rng)
+        if graph is not None:
+            return graph
+    raise ObjectInfoError(
+        f"no {chosen.name} graph of this object_info stays inside the preset ({REDRAWS} drawn): "
+        "widen its sizes or batch"
+    )
+
+
+def draw_graph(nodes: Catalog, preset: GraphPreset, rng: random.Random) -> ComfyGraph | None:
+    """One structure drawn and filled from `rng`; None when its values cannot stay inside
+    the preset (the strategies reject such a draw, so shrinking only sees whole graphs)."""
+    builder = Builder(rng, nodes, preset.limits(), preset.samplers)
+    builder.grow(rng.randint(*preset.nodes))
+    try:
+        return _graph(builder.fill(), preset.name)
+    except Unfit:
+        return None
+
+
+def _graph(built: Built, preset: str) -> ComfyGraph:
     outputs = tuple(
         ImageOutput(
             node_id,
@@ -153,10 +223,17 @@ def comfyui_graph(
             shape.batch,
             shape.width,
             shape.height,
+            shape.channels,
+            animated,
         )
-        for node_id, (shape, folder) in built.images.items()
+        for node_id, (shape, folder, animated) in built.images.items()
     )
-    return ComfyGraph(built.prompt, chosen.name, outputs, built.steps)
+    latents = tuple(
+        LatentOutput(node_id, (s.batch, s.channels, s.height, s.width))
+        for node_id, s in built.latents.items()
+    )
+    texts = tuple(TextOutput(node_id, text) for node_id, text in built.texts.items())
+    return ComfyGraph(built.prompt, preset, outputs, built.steps, latents, texts)
 
 
 def invalid_comfyui_graph(
@@ -164,11 +241,12 @@ def invalid_comfyui_graph(
     rule: str | None = None,
     preset: str | GraphPreset = "simple",
     seed: Seed = 0,
+    files: Mapping[str, InputFile] | None = None,
 ) -> InvalidGraph:
     """A graph breaking exactly `rule` (one of INVALID_RULES; drawn when None)."""
     if rule is not None and rule not in BREAKERS:
         raise ValueError(f"unknown rule {rule!r}: use one of {', '.join(BREAKERS)}")
-    nodes = catalog(object_info)
+    nodes = catalog(object_info, files=files)
     rng = rng_of(seed)
     chosen = rule if rule is not None else rng.choice(INVALID_RULES)
     for _ in range(ATTEMPTS):
@@ -179,7 +257,7 @@ def invalid_comfyui_graph(
             continue
         return InvalidGraph(prompt, chosen, error, node_id, node_error, valid)
     raise ObjectInfoError(
-        f"no {_preset(preset).name} graph of this object_info can break {chosen!r} alone "
+        f"no {preset_of(preset).name} graph of this object_info can break {chosen!r} alone "
         f"({ATTEMPTS} tried): choose another rule or preset"
     )
 

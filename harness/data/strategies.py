@@ -12,12 +12,13 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from . import comfyui, embeddings
 from .cablecast import CABLECAST_EPOCH, cablecast_dataset
 from .characters import Character, characters
-from .comfyui import Catalog, ComfyGraph, GraphPreset, InvalidGraph
+from .comfyui import Catalog, ComfyGraph, GraphPreset, InputFile, InvalidGraph
 from .scripts import DEFAULT_BOUNDS, Episode, ScriptBounds, episode
 
 __all__ = [
@@ -44,20 +45,31 @@ def comfyui_graphs(
     object_info: Mapping[str, Any] | Catalog,
     preset: str | GraphPreset = "simple",
     allow_unknown: bool = False,
+    files: Mapping[str, InputFile] | None = None,
 ) -> st.SearchStrategy[ComfyGraph]:
     """Valid graphs of `preset` (see `harness.data.comfyui.comfyui_graph`)."""
-    nodes = comfyui.catalog(object_info, allow_unknown)
+    nodes = comfyui.catalog(object_info, allow_unknown, files)
     comfyui.comfyui_graph(nodes, preset, 0)  # a bad preset fails here, not inside a test
-    return _recorded(lambda rng: comfyui.comfyui_graph(nodes, preset, rng))
+    chosen = comfyui.preset_of(preset)
+
+    @st.composite
+    def graphs(draw: st.DrawFn) -> ComfyGraph:
+        graph = comfyui.draw_graph(nodes, chosen, draw(st.randoms(use_true_random=False)))
+        assume(graph is not None)  # a redraw inside one example would defeat shrinking
+        assert graph is not None
+        return graph
+
+    return graphs()
 
 
 def invalid_comfyui_graphs(
     object_info: Mapping[str, Any] | Catalog,
     rule: str | None = None,
     preset: str | GraphPreset = "simple",
+    files: Mapping[str, InputFile] | None = None,
 ) -> st.SearchStrategy[InvalidGraph]:
     """Graphs breaking `rule` (any of INVALID_RULES when None) and the error they get."""
-    nodes = comfyui.catalog(object_info)
+    nodes = comfyui.catalog(object_info, files=files)
     return _recorded(lambda rng: comfyui.invalid_comfyui_graph(nodes, rule, preset, rng))
 
 

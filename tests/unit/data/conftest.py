@@ -6,7 +6,7 @@ import io
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 import websocket
 from PIL import Image
 
+from harness.data import InputFile, InputImage, InputLatent
 from tests.unit.mocks.conftest import NAMESPACE_HEADER, MockProcesses
 
 RUN_TIMEOUT = 60.0  # seconds for one graph, from POST /prompt to `executing` None
@@ -40,15 +41,20 @@ class Run:
 class ComfyClient:
     """Runs a graph in a fresh namespace (so no output cache is shared between examples)."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, files: Mapping[str, bytes] | None = None) -> None:
         self.base = base
         self.http = httpx.Client(base_url=base, timeout=30)
+        self.files = dict(files or {})
 
     @contextmanager
     def run(self, prompt: dict[str, Any]) -> Iterator[Run]:
-        """POST the graph; when accepted, follow /ws to the end and read /history. On exit the
-        namespace is reset (POST /__harness/reset), so the mock keeps no outputs from it."""
+        """Upload the input files (POST /upload/image), POST the graph; when accepted, follow
+        /ws to the end and read /history. On exit the namespace is reset (POST
+        /__harness/reset), so the mock keeps no outputs from it."""
         headers = {NAMESPACE_HEADER: f"data-{uuid.uuid4().hex[:12]}"}
+        for name, data in self.files.items():
+            answer = self.http.post("/upload/image", files={"image": (name, data)}, headers=headers)
+            assert answer.status_code == 200 and answer.json()["name"] == name, answer.text
         client_id = uuid.uuid4().hex
         ws = websocket.WebSocket()
         ws.connect(
@@ -96,9 +102,17 @@ class ComfyClient:
 
 
 def png_size(data: bytes) -> tuple[int, int]:
-    """(width, height) of PNG bytes."""
+    """(width, height) of PNG (or WEBP) bytes."""
     with Image.open(io.BytesIO(data)) as image:
         return image.size
+
+
+def latent_shape(data: bytes) -> tuple[int, ...]:
+    """The `latent_tensor` shape of a .latent file (safetensors: an 8-byte little-endian
+    header length, then the JSON header)."""
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + length])
+    return tuple(header["latent_tensor"]["shape"])
 
 
 @pytest.fixture(scope="module")
@@ -112,10 +126,20 @@ def comfyui_base() -> Iterator[str]:
         procs.close()
 
 
+# the loaders' files: an RGB image, an animated RGBA one, a latent (harness.data describes
+# them, so generated graphs declare what LoadImage & co. give)
+INPUT_FILES: dict[str, InputFile] = {
+    "harness_rgb.png": InputImage(96, 72),
+    "harness_frames.png": InputImage(80, 120, frames=2, alpha=True),
+    "harness_cells.latent": InputLatent(64, 96),
+}
+
+
 @pytest.fixture(scope="module")
 def comfy(comfyui_base: str) -> Iterator[ComfyClient]:
-    """A client of the module's ComfyUI mock."""
-    client = ComfyClient(comfyui_base)
+    """A client of the module's ComfyUI mock; each run's namespace holds INPUT_FILES."""
+    files = {name: f.encode(seed=7) for name, f in INPUT_FILES.items()}
+    client = ComfyClient(comfyui_base, files)
     try:
         yield client
     finally:

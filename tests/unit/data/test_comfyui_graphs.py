@@ -16,6 +16,7 @@ from harness.data import (
     PRESETS,
     ComfyGraph,
     GraphPreset,
+    InputImage,
     ObjectInfoError,
     catalog,
     comfyui_graph,
@@ -23,6 +24,8 @@ from harness.data import (
     mock_object_info,
 )
 from harness.data.strategies import comfyui_graphs
+
+from .conftest import INPUT_FILES
 
 INFO = mock_object_info()
 BOUNDED = settings(max_examples=60, deadline=None, derandomize=True, database=None)
@@ -43,9 +46,14 @@ def check_valid(graph: ComfyGraph, info: dict[str, Any]) -> None:
             kind, extra = conf[0], conf[1] if len(conf) > 1 else {}
             if isinstance(value, list):
                 src, slot = value
-                assert info[prompt[src]["class_type"]]["output"][slot] == kind, (node_id, name)
+                assert kind == "*" or info[prompt[src]["class_type"]]["output"][slot] == kind, (
+                    node_id,
+                    name,
+                )
             elif isinstance(kind, list):
                 assert value in kind, (node_id, name, value)
+            elif kind == "COMBO" and extra.get("options"):
+                assert value in extra["options"], (node_id, name, value)
             elif kind in ("INT", "FLOAT"):
                 assert isinstance(value, int if kind == "INT" else float)
                 assert extra.get("min", value) <= value <= extra.get("max", value), (node_id, name)
@@ -71,6 +79,14 @@ def check_valid(graph: ComfyGraph, info: dict[str, Any]) -> None:
         level(out, ())
 
 
+def widget(graph: ComfyGraph, node: dict[str, Any], name: str) -> Any:
+    """A widget's value, through the primitive that feeds it when it is linked."""
+    value = node["inputs"][name]
+    if isinstance(value, list):
+        return graph.prompt[value[0]]["inputs"]["value"]
+    return value
+
+
 @pytest.mark.parametrize("preset", list(PRESETS))
 def test_graphs_are_valid_and_sized_by_preset(preset: str) -> None:
     chosen = PRESETS[preset]
@@ -80,7 +96,9 @@ def test_graphs_are_valid_and_sized_by_preset(preset: str) -> None:
         assert chosen.nodes[0] <= len(graph) <= chosen.nodes[1] + 6  # the last producers
         samplers = [n for n in graph.prompt.values() if "steps" in n["inputs"]]
         assert len(samplers) >= chosen.samplers
-        assert all(chosen.steps[0] <= n["inputs"]["steps"] <= chosen.steps[1] for n in samplers)
+        steps = [widget(graph, n, "steps") for n in samplers]
+        assert all(chosen.steps[0] <= s <= chosen.steps[1] for s in steps)
+        assert graph.steps == sum(steps)
         for out in graph.outputs:
             assert 1 <= out.batch <= chosen.batch
             assert max(out.width, out.height) <= chosen.size[1]
@@ -111,6 +129,37 @@ def test_same_seed_same_graph_in_another_process() -> None:
     assert comfyui_graph(INFO, "medium", 12).prompt != comfyui_graph(INFO, "medium", 11).prompt
 
 
+def test_every_class_of_the_mock_is_generated() -> None:
+    # with files for its loaders, every class the mock serves appears in valid graphs
+    info = mock_object_info(tuple(INPUT_FILES))
+    nodes = catalog(info, files=INPUT_FILES)
+    assert sorted(nodes.usable) == sorted(info)
+    seen: set[str] = set()
+    for seed in range(40):
+        graph = comfyui_graph(nodes, "complex", seed)
+        check_valid(graph, info)
+        seen |= set(graph.class_types())
+    assert seen == set(info), set(info) - seen
+    without_files = catalog(info)
+    assert set(info) - set(without_files.usable) == {
+        "LoadImage",
+        "LoadImageMask",
+        "LoadImageOutput",
+        "LoadLatent",
+    }
+
+
+def test_loaders_name_only_files_inside_the_preset() -> None:
+    files = {"big.png": InputImage(2048, 64), "small.png": InputImage(64, 64)}
+    info = mock_object_info(tuple(files))
+    nodes = catalog(info, files=files)
+    for seed in range(30):
+        graph = comfyui_graph(nodes, "simple", seed)
+        for node in graph.prompt.values():
+            if node["class_type"].startswith("LoadImage"):
+                assert node["inputs"]["image"] == "small.png"
+
+
 def test_object_info_order_does_not_change_the_graph() -> None:
     reversed_info = dict(reversed(list(INFO.items())))
     assert (
@@ -131,16 +180,16 @@ def test_unfillable_and_unknown_classes_are_left_out() -> None:
         **info["ImageInvert"],
         "input": {"required": {"upscale_model": ["UPSCALE_MODEL"], "image": ["IMAGE"]}},
     }
-    info["ImageSharpen"] = info["ImageInvert"]
+    info["HarnessFilter"] = info["ImageInvert"]
     info["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"] = [[]]
     nodes = catalog(info)
-    assert not {"UpscaleModelLoader", "ImageUpscaleWithModel", "ImageSharpen"} & set(nodes.usable)
+    assert not {"UpscaleModelLoader", "ImageUpscaleWithModel", "HarnessFilter"} & set(nodes.usable)
     assert "KSampler" not in nodes.usable  # its MODEL comes only from a checkpoint
     for seed in range(20):
         graph = comfyui_graph(nodes, "medium", seed)
         check_valid(graph, info)
-        assert not {"KSampler", "ImageSharpen"} & set(graph.class_types())
-    assert "ImageSharpen" in catalog(info, allow_unknown=True).usable
+        assert not {"KSampler", "HarnessFilter"} & set(graph.class_types())
+    assert "HarnessFilter" in catalog(info, allow_unknown=True).usable
 
 
 def test_bad_input_is_one_clear_error() -> None:
@@ -178,3 +227,20 @@ def test_shrinking_keeps_the_preset() -> None:
     typical = [len(comfyui_graph(INFO, "medium", s)) for s in range(20)]
     assert len(minimal) <= chosen.nodes[0] + 2 < sum(typical) / len(typical)
     assert minimal.steps <= chosen.steps[0] * chosen.samplers + 2
+
+
+def test_a_wrong_link_type_is_wrong_for_the_input_it_feeds() -> None:
+    # PreviewAny's source is "*": relinking it to another type would still validate
+    for seed in range(60):
+        bad = invalid_comfyui_graph(INFO, "wrong_link_type", "simple", seed)
+        assert bad.node_id is not None
+        node = bad.prompt[bad.node_id]
+        declared = {**INFO[node["class_type"]]["input"]["required"]}
+        mismatched = [
+            name
+            for name, value in node["inputs"].items()
+            if isinstance(value, list)
+            and declared.get(name, ["*"])[0] != "*"
+            and INFO[bad.prompt[value[0]]["class_type"]]["output"][value[1]] != declared[name][0]
+        ]
+        assert len(mismatched) == 1, (seed, node)

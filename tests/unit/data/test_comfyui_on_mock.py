@@ -10,15 +10,18 @@ from hypothesis import HealthCheck, given, settings
 from harness.data import (
     ComfyGraph,
     InvalidGraph,
+    catalog,
     comfyui_graph,
     fetch_object_info,
     mock_object_info,
 )
 from harness.data.strategies import comfyui_graphs, invalid_comfyui_graphs
 
-from .conftest import ComfyClient, Run, png_size
+from .conftest import INPUT_FILES, ComfyClient, Run, latent_shape, png_size
 
-INFO = mock_object_info()
+# every namespace of the mock starts with input/example.png; the client uploads INPUT_FILES
+INFO = mock_object_info(("example.png", *INPUT_FILES))
+NODES = catalog(INFO, files=INPUT_FILES)
 
 
 def bounded(examples: int) -> settings:
@@ -42,14 +45,22 @@ def assert_run_matches(comfy: ComfyClient, run: Run, graph: ComfyGraph) -> None:
     assert run.body["node_errors"] == {}
     assert "execution_success" in run.types() and "execution_error" not in run.types()
     saved = {o.node_id: o for o in graph.outputs if o.folder != "websocket"}
-    assert set(run.history["outputs"]) == set(saved)
+    shown = set(saved) | {o.node_id for o in graph.latents} | {o.node_id for o in graph.texts}
+    assert set(run.history["outputs"]) == shown
     for node_id, declared in saved.items():
         images = run.history["outputs"][node_id]["images"]
-        assert len(images) == declared.batch
+        assert len(images) == declared.files
         for entry in images:
             assert entry["type"] == declared.folder
             size = png_size(comfy.view(run, entry))
             assert size == (declared.width, declared.height), (node_id, graph.prompt)
+    for latent in graph.latents:
+        (entry,) = run.history["outputs"][latent.node_id]["latents"]
+        assert latent_shape(comfy.view(run, entry)) == latent.shape, (latent, graph.prompt)
+    for text in graph.texts:
+        (shown_text,) = run.history["outputs"][text.node_id]["text"]
+        if text.text is not None:
+            assert shown_text == text.text, (text, graph.prompt)
     for declared in (o for o in graph.outputs if o.folder == "websocket"):
         frames = run.frames.get(declared.node_id, [])
         assert len(frames) == declared.batch
@@ -59,25 +70,25 @@ def assert_run_matches(comfy: ComfyClient, run: Run, graph: ComfyGraph) -> None:
 
 
 @bounded(12)
-@given(comfyui_graphs(INFO, preset="simple"))
+@given(comfyui_graphs(NODES, preset="simple"))
 def test_simple_graphs_run_as_declared(comfy: ComfyClient, graph: ComfyGraph) -> None:
     assert_runs_as_declared(comfy, graph)
 
 
 @bounded(10)
-@given(comfyui_graphs(INFO, preset="medium"))
+@given(comfyui_graphs(NODES, preset="medium"))
 def test_medium_graphs_run_as_declared(comfy: ComfyClient, graph: ComfyGraph) -> None:
     assert_runs_as_declared(comfy, graph)
 
 
 @bounded(5)
-@given(comfyui_graphs(INFO, preset="complex"))
+@given(comfyui_graphs(NODES, preset="complex"))
 def test_complex_graphs_run_as_declared(comfy: ComfyClient, graph: ComfyGraph) -> None:
     assert_runs_as_declared(comfy, graph)
 
 
 @bounded(40)
-@given(invalid_comfyui_graphs(INFO))
+@given(invalid_comfyui_graphs(NODES))
 def test_invalid_graphs_get_their_error(comfy: ComfyClient, bad: InvalidGraph) -> None:
     with comfy.run(bad.prompt) as run:
         pass
@@ -101,4 +112,18 @@ def test_mock_object_info_is_what_the_mock_serves(comfyui_base: str) -> None:
 @pytest.mark.parametrize("preset", ["simple", "medium", "complex"])
 def test_seeded_graphs_run_as_declared(comfy: ComfyClient, preset: str) -> None:
     for seed in range(4):
-        assert_runs_as_declared(comfy, comfyui_graph(INFO, preset, seed))
+        assert_runs_as_declared(comfy, comfyui_graph(NODES, preset, seed))
+
+
+def test_every_class_of_the_mock_runs_in_generated_graphs(comfy: ComfyClient) -> None:
+    # medium and complex graphs in seed order; each one that brings a class not yet run is run
+    ran: set[str] = set()
+    for seed in range(200):
+        for preset in ("medium", "complex"):
+            graph = comfyui_graph(NODES, preset, seed)
+            if set(graph.class_types()) - ran:
+                assert_runs_as_declared(comfy, graph)
+                ran |= set(graph.class_types())
+        if ran == set(INFO):
+            break
+    assert ran == set(INFO), set(INFO) - ran
