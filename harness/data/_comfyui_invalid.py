@@ -135,7 +135,7 @@ def _output_type(prompt: Prompt, catalog: Catalog, node_id: str, slot: int) -> s
 
 def _wrong_link_type(prompt: Prompt, catalog: Catalog, rng: random.Random) -> Outcome:
     sites = []
-    for node_id, name, src, slot in _link_sites(prompt):
+    for node_id, name, _, _ in _link_sites(prompt):
         wanted = catalog.specs[prompt[node_id]["class_type"]].input(name).kind
         for other in prompt:
             if node_id in upstream(prompt, other):

@@ -1,8 +1,8 @@
 """The README's Python examples cannot rot.
 
-The strategy example (*Test data*) runs as a test module, unchanged, against a ComfyUI mock
-process. Every block elsewhere that starts `# from FILE` must be that file's code, verbatim:
-those files run in the suites (the studio's monitoring suite in `make test-studio`,
+The strategy and loader examples (*Test data*) run as test modules, unchanged, against a
+ComfyUI mock process. Every block elsewhere that starts `# from FILE` must be that file's
+code, verbatim: those files run in the suites (the studio's monitoring suite in `make test-studio`,
 tests/integration/prometheus_project/ from tests/integration/test_prometheus_scrape_link.py).
 """
 
@@ -75,8 +75,9 @@ def top_level(source: str) -> dict[str, str]:
 
 
 def test_the_strategy_example_runs_against_the_comfyui_mock(tmp_path: Path) -> None:
-    (block,) = python_blocks(STRATEGIES)
-    (tmp_path / "test_readme_strategies.py").write_text(block)
+    strategies, loaders = python_blocks(STRATEGIES)
+    (tmp_path / "test_readme_strategies.py").write_text(strategies)
+    (tmp_path / "test_readme_loaders.py").write_text(loaders)
     (tmp_path / "conftest.py").write_text(MOCK_CONFTEST)
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     outcome = run_pytest(tmp_path, "-p", "no:xdist", env={"PYTHONPATH": pythonpath})
@@ -84,6 +85,7 @@ def test_the_strategy_example_runs_against_the_comfyui_mock(tmp_path: Path) -> N
         [
             "test_readme_strategies.py::test_renders_any_workflow",
             "test_readme_strategies.py::test_reports_the_error",
+            "test_readme_loaders.py::test_loads_the_files_it_names",
         ]
     )
 
