@@ -173,12 +173,14 @@ class Builder:
             c in self.catalog.sampler_cost for c in producers
         )
         signature = self._signature(consumer_class, name) if spec.widget else None
+        downstream = self.downstream(consumer)  # linking from these would make a cycle
+        offered = set(pairs)
         reusable = [
             (n.id, slot)
             for n in self.nodes.values()
-            for slot, out in enumerate(self.catalog.specs[n.class_type].outputs)
-            if (n.class_type, slot) in pairs
-            and consumer not in self.upstream(n.id)
+            for slot in range(len(self.catalog.specs[n.class_type].outputs))
+            if (n.class_type, slot) in offered
+            and n.id not in downstream
             and self.echo_signature.get(n.id, signature) == signature
         ]
         over_budget = len(self.nodes) >= self.target
@@ -194,6 +196,21 @@ class Builder:
         rule = RULES.get(class_type)
         if rule is not None and rule.echoes is not None:
             self.echo_signature[produced] = signature or (ANY,)
+
+    def downstream(self, node_id: str) -> set[str]:
+        """`node_id` and every node that depends on it through links."""
+        consumers: dict[str, list[str]] = {}
+        for node in self.nodes.values():
+            for src, _ in node.links.values():
+                consumers.setdefault(src, []).append(node.id)
+        seen = {node_id}
+        stack = [node_id]
+        while stack:
+            for consumer in consumers.get(stack.pop(), ()):
+                if consumer not in seen:
+                    seen.add(consumer)
+                    stack.append(consumer)
+        return seen
 
     def upstream(self, node_id: str) -> set[str]:
         """`node_id` and every node it depends on through links."""
