@@ -15,7 +15,6 @@ import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 from docker.errors import APIError, ImageNotFound
 from packaging.requirements import Requirement
 
-from harness import _docker, _paths, topology
+from harness import _docker, _paths, _wheels, topology
 from harness.errors import HarnessError, ImageMissing
 
 HASH_LABEL = "org.mediastack-harness.content-hash"
@@ -362,23 +361,8 @@ class ImageBuilder:
 
     def _wheelhouse(self, recipe: Recipe) -> Path:
         wheels = _paths.state_dir() / "wheelhouse" / recipe.key
-        wheels.mkdir(parents=True, exist_ok=True)
         self.report(f"{recipe.key}: wheelhouse ({len(recipe.requirements)} requirements)")
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--quiet",
-                "--wheel-dir",
-                str(wheels),
-                *recipe.requirements,
-                *_MARKER_TRAP,
-            ],
-            check=True,
-        )
-        return wheels
+        return _wheels.build([*recipe.requirements, *_MARKER_TRAP], wheels)
 
     def _docker_build(self, recipe: Recipe) -> None:
         parent_arg = "BASE_IMAGE" if recipe.parent == "base" else "PYTHON_IMAGE"
