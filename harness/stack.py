@@ -7,11 +7,13 @@ import secrets
 import shutil
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from docker.errors import APIError
 from docker.models.containers import Container
 
 from harness import (
@@ -136,12 +138,18 @@ class Stack:
         began = time.time()
         try:
             own = [name for name in names if self.topology.get(name).own]
-            own += [sut.name for sut in suts if not sut.is_process]
             if own:
                 self.compose.build(own)
-            self.compose.up([PROXY, *names])
-            self.wait_healthy([PROXY, *names], timeout=timeout, progress=progress, since=began)
-            self.ensure_proxies(names)
+            own_suts = [sut.name for sut in suts if not sut.is_process]
+            # the services under test build while the backends start (joined, even on failure,
+            # before anything else happens)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                building = pool.submit(self.compose.build, own_suts) if own_suts else None
+                self.compose.up([PROXY, *names])
+                self.wait_healthy([PROXY, *names], timeout=timeout, progress=progress, since=began)
+                self.ensure_proxies(names)
+                if building is not None:
+                    building.result()
             for sut in suts:
                 self.start_under_test(sut.name, timeout=timeout, progress=progress)
         except BaseException:
@@ -186,7 +194,15 @@ class Stack:
             if spec.health:
                 self._wait_http(name, port, spec.health, timeout, self._container_exit(name))
             else:
-                self.wait_healthy([name], timeout=timeout, progress=progress, since=began)
+                # its own healthcheck runs at once, not an interval after the start
+                check = self._own_check(name)
+                self.wait_healthy(
+                    [name],
+                    timeout=timeout,
+                    progress=progress,
+                    since=began,
+                    own_checks={name: check} if check else None,
+                )
         self._proxies.pop(name, None)
         self._scrape(name)
         return self.address(name)
@@ -331,8 +347,10 @@ class Stack:
         timeout: float = 180.0,
         progress: Progress | None = None,
         since: float | None = None,
+        own_checks: Mapping[str, Callable[[], bool]] | None = None,
     ) -> None:
-        """Poll Docker's health status of each service until all are healthy or the deadline.
+        """Poll Docker's health status of each service until all are healthy or the deadline;
+        a service still `starting` whose check in `own_checks` passes counts as healthy.
 
         Fails at once when a container stops or disappears; every failure carries the services'
         last log lines and Docker's events for the project since `since` (default: now).
@@ -345,6 +363,9 @@ class Stack:
             states = self._health_states()
             for name in sorted(pending):
                 state = states.get(name, "missing")
+                check = (own_checks or {}).get(name)
+                if state == "starting" and check is not None and check():
+                    state = "healthy"
                 if reported.get(name) != state:
                     _events.emit("health", service=name, state=state)
                     if progress:
@@ -374,6 +395,28 @@ class Stack:
                 )
             if pending:
                 time.sleep(0.1)  # one sparse list call a poll: cheap
+
+    def _own_check(self, name: str) -> Callable[[], bool] | None:
+        """The container's own healthcheck, run by the harness (docker exec, as Docker runs
+        it): True when it passes. None without a CMD / CMD-SHELL healthcheck."""
+        container = self.containers().get(name)
+        if container is None:
+            return None
+        test = list((container.attrs["Config"].get("Healthcheck") or {}).get("Test") or [])
+        if test[:1] == ["CMD"]:
+            command = test[1:]
+        elif test[:1] == ["CMD-SHELL"] and len(test) == 2:
+            command = ["/bin/sh", "-c", test[1]]
+        else:
+            return None
+
+        def passes() -> bool:
+            try:
+                return bool(container.exec_run(command).exit_code == 0)
+            except APIError:  # stopped meanwhile: Docker's state says so at the next poll
+                return False
+
+        return passes
 
     def _unhealthy(self, message: str, services: list[str], since: float) -> HealthTimeout:
         return HealthTimeout(
