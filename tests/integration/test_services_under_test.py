@@ -25,6 +25,11 @@ def _up(tmp_path: Path, service: str) -> tuple[subprocess.CompletedProcess[str],
     (tmp_path / "harness.toml").write_text(
         f'backends = ["redis"]\nhealth-timeout = 8\n\n[services.api]\n{service}'
     )
+    return _harness_up(tmp_path)
+
+
+def _harness_up(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], str]:
+    """`harness up` in the project at `tmp_path`, as a run of its own."""
     project = f"hx-sut{secrets.token_hex(3)}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
     env.update(HARNESS_UP_PROJECT=project, HARNESS_STATE_DIR=str(tmp_path / "state"))
@@ -83,13 +88,7 @@ def _up_container(tmp_path: Path, check: str) -> tuple[subprocess.CompletedProce
         'backends = ["redis"]\nhealth-timeout = 8\ncompose-files = ["harness.compose.yaml"]\n\n'
         '[services.web]\nenv = { WEB_PORT = "{port}" }\n'
     )
-    project = f"hx-sut{secrets.token_hex(3)}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
-    env.update(HARNESS_UP_PROJECT=project, HARNESS_STATE_DIR=str(tmp_path / "state"))
-    done = subprocess.run(
-        [HARNESS, "up"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
-    return done, project
+    return _harness_up(tmp_path)
 
 
 def _health(project: str, service: str) -> str:
