@@ -55,7 +55,9 @@ class Node:
     validated_inputs: ClassVar[tuple[str, ...]] = ()  # VALIDATE_INPUTS' arguments
 
     async def run(self, ctx: Context, **inputs: Any) -> Result:
-        return self.compute(**inputs), None
+        # off the event loop: as in ComfyUI, whose prompt worker is a thread of its own, the
+        # HTTP API keeps answering (POST /prompt, /queue) while a graph computes
+        return await asyncio.to_thread(self.compute, **inputs), None
 
     def compute(self, *args: Any, **inputs: Any) -> tuple[Any, ...]:
         """The outputs of a node without side effects (subclasses name their inputs)."""
