@@ -26,6 +26,7 @@ TAME_SPAN = 1000  # numbers with an unbounded or astronomic range stay near thei
 FULL_RANGE = 1 << 32
 REUSE = 0.4  # chance a demand reuses an existing output when it may
 WIDGET_LINK = 0.15  # chance a widget is fed by a producer of its type (a primitive) instead
+MAX_RESOLUTION = 16384  # nodes.py MAX_RESOLUTION: no image side GetImageSize reports exceeds it
 OPTIONAL_LINK = 0.5  # chance an optional link input (a composite's mask) is fed
 
 
@@ -150,7 +151,11 @@ class Builder:
             (c, slot)
             for c, slot in pairs
             if (rule := RULES.get(c)) is not None
-            and (rule.echoes is not None or spec.kind == "STRING" or (low <= 1 and high >= 1 << 14))
+            and (
+                rule.echoes is not None
+                or spec.kind == "STRING"
+                or (low <= 1 and high >= MAX_RESOLUTION)
+            )
         ]
 
     def _declared_range(self, spec: InputSpec) -> tuple[float, float]:

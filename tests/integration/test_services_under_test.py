@@ -11,10 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import docker
 import pytest
 
-from harness import _labels, reaper
+from harness import _docker, _labels, reaper
 
 pytestmark = pytest.mark.xdist_group("inner-runs")
 
@@ -92,7 +91,7 @@ def _up_container(tmp_path: Path, check: str) -> tuple[subprocess.CompletedProce
 
 
 def _health(project: str, service: str) -> str:
-    (container,) = docker.from_env().containers.list(
+    (container,) = _docker.client().containers.list(
         all=True,
         filters={"label": [f"{_labels.PROJECT}={project}", f"{_labels.SERVICE}={service}"]},
     )

@@ -1,0 +1,100 @@
+"""The compose overlay the harness writes over a project's own compose files.
+
+Compose merges it last, by its own rules: every service, network and volume of the project gets
+the run's labels; a project backend joins the backends' network and publishes its client port on
+127.0.0.1 only; a service under test runs on the host network (it reaches its backends through
+their proxies on 127.0.0.1) with its environment filled in by the harness at start.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness import _paths
+from harness.topology import Topology, env_name
+
+RUN_LABELS = {
+    "org.mediastack-harness.run": "${HARNESS_RUN_ID:-manual}",
+    "org.mediastack-harness.owner": "${HARNESS_OWNER:-kept}",
+}
+APP_PORT_LABEL = "org.mediastack-harness.app-port"
+
+
+class _Override(list[Any]):
+    """A compose `!override` value: replaces what the project's file set for that key."""
+
+
+def _represent_override(dumper: yaml.SafeDumper, data: _Override) -> yaml.Node:
+    return dumper.represent_sequence("!override", list(data))
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Override, _represent_override)
+
+
+def env_var(service: str, variable: str) -> str:
+    """The env var carrying one rendered template of a service under test into compose."""
+    return f"HARNESS_ENV_{env_name(service)}__{env_name(variable)}"
+
+
+def document(stack: Topology) -> dict[str, Any]:
+    """The overlay for the project's own compose services."""
+    project = stack.project
+    if project is None:
+        return {}
+    services: dict[str, Any] = {}
+    for name in project.compose_services:
+        services[name] = {"labels": dict(RUN_LABELS)}
+    for name, backend in project.config.extra_backends.items():
+        services[name] |= {
+            "networks": ["backend"],
+            "ports": _Override(
+                [f"127.0.0.1:${{{env_name(f'HARNESS_{name}_PORT')}:-}}:{backend.port}"]
+            ),
+        }
+    for name, service in stack.under_test.items():
+        if service.is_process:
+            continue
+        port_var = service.port_var
+        services[name] |= {
+            "labels": {**RUN_LABELS, APP_PORT_LABEL: f"${{{port_var}:-0}}"},
+            "network_mode": "host",
+            "ports": _Override([]),
+            "environment": {
+                variable: f"${{{env_var(name, variable)}:-}}" for variable in service.config.env
+            },
+        }
+    volumes: dict[str, Any] = {}
+    networks: dict[str, Any] = {}
+    for path in project.compose_paths:
+        own = yaml.safe_load(path.read_text()) or {}
+        volumes |= {str(name): {"labels": dict(RUN_LABELS)} for name in own.get("volumes") or {}}
+        networks |= {str(name): {"labels": dict(RUN_LABELS)} for name in own.get("networks") or {}}
+    overlay: dict[str, Any] = {"services": services}
+    if volumes:
+        overlay["volumes"] = volumes
+    if networks:
+        overlay["networks"] = networks
+    return overlay
+
+
+def write(stack: Topology) -> Path | None:
+    """Write the overlay into the state directory (atomically); None without project services."""
+    overlay = document(stack)
+    if not overlay.get("services"):
+        return None
+    target = _paths.state_dir() / "compose.overlay.yaml"
+    text = "# Written by mediastack-harness: do not edit (regenerated at every start).\n"
+    text += yaml.dump(overlay, Dumper=_Dumper, sort_keys=False)
+    with tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False) as handle:
+        handle.write(text)
+    os.replace(handle.name, target)
+    return target

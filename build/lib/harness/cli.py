@@ -1,0 +1,523 @@
+"""How people drive the stack: the `harness` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from harness import _engine, _labels, _scaffold, _state, images, reaper, reports, topology
+from harness import config as harness_config
+from harness._toxiproxy import Proxy
+from harness.blender.cli import app as blender_app
+from harness.errors import HarnessError
+from harness.faults import FaultError, Faults, Target, container, http, kernel, tcp
+from harness.faults.scenario import Scenario
+from harness.reports import markdown
+from harness.stack import PROXY, Stack
+
+app = typer.Typer(
+    help="Drive the mediastack-harness stack: images, up/down, status, logs, faults, reports.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+images_app = typer.Typer(help="Build or list the stack's images.", no_args_is_help=True)
+engine_app = typer.Typer(
+    help="Check or install the Docker engine and Compose v2.", no_args_is_help=True
+)
+fault_app = typer.Typer(
+    help="Inject, list and clear faults on the `harness up` stack.", no_args_is_help=True
+)
+scenario_app = typer.Typer(help="Play a YAML fault scenario.", no_args_is_help=True)
+app.add_typer(images_app, name="images")
+app.add_typer(engine_app, name="engine")
+app.add_typer(fault_app, name="fault")
+app.add_typer(scenario_app, name="scenario")
+app.add_typer(blender_app, name="blender")
+
+console = Console()
+errors = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line_errors(command: F) -> F:
+    """Turn a HarnessError into one red line on stderr and exit status 1."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except HarnessError as error:
+            errors.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return run  # type: ignore[return-value]
+
+
+def _services(value: str | None) -> list[str]:
+    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+    topology.load().select(names)
+    return names
+
+
+@app.command()
+@one_line_errors
+def up(
+    services: Annotated[
+        str | None, typer.Option(help="Comma-separated services (default: all).")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds to wait for health (default: the project's health-timeout)."),
+    ] = None,
+) -> None:
+    """Start the stack (or some services) until healthy; tests attach with --attach-stack."""
+    project = harness_config.current()  # none: one line naming `harness init`
+    os.environ.update(project.environment())
+    timeout = project.config.health_timeout if timeout is None else timeout
+    names = _services(services)
+    stack = Stack(_state.UP_PROJECT, owner=_labels.KEPT)
+    with console.status("starting…") as status:
+
+        def progress(service: str, state: str) -> None:
+            status.update(f"{service}: {state}")
+
+        started = stack.up(names, timeout=timeout, progress=progress)
+    _state.write_up_record(stack.project, started)
+    _print_status(stack, faults=False)  # a fresh stack has none
+
+
+_KNOWN_BACKENDS = ", ".join(harness_config.KNOWN_BACKENDS)
+
+
+@app.command()
+@one_line_errors
+def init(
+    backends: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Comma-separated built-in backends, of {_KNOWN_BACKENDS} (default: all but "
+            "prometheus, which scrapes your services and evaluates alert rules)."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite files you changed.")] = False,
+    directory: Annotated[Path, typer.Option("--dir", help="The repository to scaffold.")] = Path(),
+) -> None:
+    """Scaffold this repository: config, compose overlay, sample tests, Makefile targets, CI."""
+    chosen = [name.strip() for name in (backends or "").split(",") if name.strip()]
+    for item in _scaffold.init(directory.resolve(), chosen or None, force=force):
+        where = item.path.relative_to(directory.resolve())
+        if item.action == "print":
+            console.print(f"{where}: add these targets (it exists, so it was left alone):")
+            console.out(_scaffold.MAKEFILE)
+        elif item.action == "kept":
+            console.print(f"{where}: kept (you changed it; --force overwrites)", highlight=False)
+        else:
+            console.print(f"{where}: {item.action}", highlight=False)
+    console.print("next: `harness images build`, then `pytest -n auto tests/integration`")
+
+
+@app.command()
+@one_line_errors
+def down(
+    all_runs: Annotated[
+        bool, typer.Option("--all", help="Also reap every stack whose owner process is gone.")
+    ] = False,
+) -> None:
+    """Remove the `harness up` stack; with --all, also every dead run's leftovers."""
+    Stack(_state.UP_PROJECT).down()
+    _state.clear_up_record()
+    console.print(f"removed {_state.UP_PROJECT}")
+    if all_runs:
+        reaped = reaper.reap_dead_runs()
+        console.print(f"reaped {len(reaped)} run(s): {', '.join(reaped) or '-'}")
+
+
+def _proxies(stack: Stack) -> dict[str, Proxy]:
+    try:
+        return stack.toxiproxy.proxies()
+    except HarnessError:  # no fault proxy running: nothing to show
+        return {}
+
+
+def _print_status(stack: Stack, *, faults: bool = True) -> None:
+    proxies = _proxies(stack)
+    active: dict[str, list[str]] = {}
+    for layer, where, fault in _active_faults(stack, proxies, strict=False) if faults else []:
+        active.setdefault(where.split("--", 1)[0], []).append(f"{layer}: {where} {fault}")
+    table = Table(title=f"stack {stack.project}")
+    for column in ("service", "health", "address", "proxies", "active faults"):
+        table.add_column(column)
+    for service, health in stack.health().items():
+        if health in ("missing", "exited", "dead"):
+            address = "-"
+        elif service == PROXY:  # the fault proxy's own API
+            address = f"{stack.proxy_api()} (API)"
+        elif service in stack.topology.under_test:  # the project's own, behind its own proxy
+            address = f"{stack.address(service).url} (under test)"
+        else:
+            address = str(stack.address(service))
+        own = [p for p in proxies.values() if p.name.split("--", 1)[0] == service]
+        listed = "\n".join(f"{p.name} {p.listen}" for p in own) or "-"
+        table.add_row(service, health, address, listed, "\n".join(active.get(service, [])) or "-")
+    console.print(table)
+
+
+@app.command()
+@one_line_errors
+def status() -> None:
+    """Health, address, proxies and active faults of each service of the `harness up` stack."""
+    _print_status(Stack(_state.read_up_record()["project"]))
+
+
+@app.command()
+@one_line_errors
+def logs(
+    service: str,
+    tail: Annotated[int, typer.Option(help="How many lines.")] = 50,
+) -> None:
+    """Print a service's last log lines."""
+    topology.load().reachable(service)
+    console.out(Stack(_state.read_up_record()["project"]).logs(service, tail))
+
+
+@images_app.command("build")
+@one_line_errors
+def images_build(
+    offline: Annotated[bool, typer.Option(help="Build everything locally, never pull.")] = False,
+    force: Annotated[bool, typer.Option(help="Rebuild even when unchanged.")] = False,
+) -> None:
+    """Pull the pinned upstream images, or build local stand-ins when no registry answers."""
+    with console.status("images…") as progress:
+
+        def report(line: str) -> None:
+            progress.update(line)
+            if not line.split(": ", 1)[-1].startswith("Step "):
+                console.print(line, highlight=False)
+
+        images.ImageBuilder(offline=True if offline else None, report=report).ensure(force=force)
+
+
+@images_app.command("build-app")
+@one_line_errors
+def images_build_app(
+    tag: Annotated[str, typer.Argument(help="The image to build, e.g. myapi:local.")],
+    source: Annotated[
+        list[Path], typer.Option(help="A package directory or file copied under /app (repeat).")
+    ],
+    requirement: Annotated[
+        list[str] | None,
+        typer.Option("-r", "--requirement", help="A requirements file, or a requirement (repeat)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even when unchanged.")] = False,
+) -> None:
+    """Build your Python service's image offline: the stack's python-app recipe, a wheelhouse
+    built here, your sources under /app (reference it as `image: TAG` in your compose file)."""
+    wanted: list[str] = []
+    for item in requirement or []:
+        path = Path(item)
+        wanted += images.read_requirements(path) if path.suffix == ".txt" else [item]
+    images.build_python_app(
+        tag, wanted, source, report=lambda line: console.print(line, highlight=False), force=force
+    )
+
+
+@images_app.command("list")
+@one_line_errors
+def images_list() -> None:
+    """Each image the stack uses, whether present, and where it came from."""
+    table = Table()
+    for column in ("image", "tag", "origin", "state"):
+        table.add_column(column)
+    for row in images.listing():
+        table.add_row(*row.values())
+    console.print(table)
+
+
+@engine_app.command("ensure")
+@one_line_errors
+def engine_ensure(
+    install: Annotated[
+        bool, typer.Option(help="Install and start what is missing (root, Debian/Ubuntu).")
+    ] = False,
+) -> None:
+    """Check that Docker and Compose v2 answer; install them with --install."""
+    _engine.ensure(install=install, report=lambda line: console.print(line, highlight=False))
+
+
+# -- faults ------------------------------------------------------------------------------------
+def _up_stack() -> Stack:
+    return Stack(_state.read_up_record()["project"])
+
+
+def _faults() -> Faults:
+    return Faults(_up_stack())
+
+
+TCP_TYPES = (
+    "latency",
+    "bandwidth",
+    "timeout",
+    "reset_peer",
+    "slow_close",
+    "slicer",
+    "limit_data",
+    "down",
+)
+
+
+@fault_app.command("add")
+@one_line_errors
+def fault_add(
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(TCP_TYPES)}.")],
+    service: str,
+    ms: Annotated[
+        float, typer.Option(help="latency: delay; timeout/reset_peer: after; slow_close: delay.")
+    ] = 0,
+    jitter: Annotated[float, typer.Option(help="latency: ± jitter (ms).")] = 0,
+    rate: Annotated[float, typer.Option(help="bandwidth: KB/s (0 stalls).")] = 0,
+    size: Annotated[int, typer.Option(help="slicer: average size; limit_data: bytes.")] = 1,
+    variation: Annotated[int, typer.Option(help="slicer: size variation (bytes).")] = 0,
+    delay_us: Annotated[int, typer.Option(help="slicer: delay between writes (µs).")] = 0,
+    direction: Annotated[str, typer.Option(help="downstream, upstream or both.")] = "downstream",
+    toxicity: Annotated[float, typer.Option(help="Share of connections affected (0..1).")] = 1.0,
+) -> None:
+    """Add a TCP fault through the service's proxy (stays until `harness fault clear`)."""
+    faults = _faults()
+    how: dict[str, Any] = {"direction": direction, "toxicity": toxicity}
+    if kind == "down":
+        fault: Any = faults.down(service)
+    elif kind == "latency":
+        fault = faults.latency(service, ms, jitter, **how)
+    elif kind == "bandwidth":
+        fault = faults.bandwidth(service, rate, **how)
+    elif kind in ("timeout", "reset_peer"):
+        fault = getattr(faults, kind)(service, ms, **how)
+    elif kind == "slow_close":
+        fault = faults.slow_close(service, ms, **how)
+    elif kind == "slicer":
+        fault = faults.slicer(service, size, variation, delay_us, **how)
+    elif kind == "limit_data":
+        fault = faults.limit_data(service, size, **how)
+    else:
+        raise FaultError(f"unknown TCP fault {kind!r}; known: {', '.join(TCP_TYPES)}")
+    console.print(f"added {fault.describe()}", highlight=False)
+
+
+@fault_app.command("loss")
+@one_line_errors
+def fault_loss(service: str, percent: Annotated[str, typer.Argument(help="e.g. 20%")]) -> None:
+    """Drop a share of the real packets reaching SERVICE (kernel)."""
+    try:
+        value = float(percent.rstrip("%"))
+    except ValueError:
+        raise FaultError(f"loss must be a percentage like 20%, got {percent!r}") from None
+    console.print(f"added {_faults().loss(service, value).describe()}", highlight=False)
+
+
+@fault_app.command("rate-limit")
+@one_line_errors
+def fault_rate_limit(service: str, kbit: float) -> None:
+    """Limit SERVICE's egress bandwidth to KBIT kbit/s (kernel, tbf)."""
+    console.print(f"added {_faults().rate_limit(service, kbit).describe()}", highlight=False)
+
+
+@fault_app.command("partition")
+@one_line_errors
+def fault_partition(a: str, b: str) -> None:
+    """Cut every packet between two services, both directions (kernel)."""
+    console.print(f"added {_faults().partition(a, b).describe()}", highlight=False)
+
+
+@fault_app.command("delay")
+@one_line_errors
+def fault_delay(service: str, ms: float, jitter: float = 0) -> None:
+    """Delay packets leaving SERVICE (kernel netem; not every kernel has it)."""
+    console.print(f"added {_faults().delay(service, ms, jitter).describe()}", highlight=False)
+
+
+@fault_app.command("container")
+@one_line_errors
+def fault_container(
+    action: Annotated[str, typer.Argument(help="stop, kill, pause or restart")], service: str
+) -> None:
+    """Stop, SIGKILL, pause or restart SERVICE's container (`fault clear` brings it back)."""
+    if action not in ("stop", "kill", "pause", "restart"):
+        raise FaultError(f"unknown container fault {action!r}; known: stop, kill, pause, restart")
+    console.print(f"done: {getattr(_faults(), action)(service).describe()}", highlight=False)
+
+
+@fault_app.command("http")
+@one_line_errors
+def fault_http(
+    service: str,
+    status: Annotated[int | None, typer.Option(help="Answer with this status.")] = None,
+    delay_ms: Annotated[float | None, typer.Option(help="Delay each answer.")] = None,
+    malformed: Annotated[bool, typer.Option(help="Corrupt the body.")] = False,
+    drop: Annotated[bool, typer.Option(help="Close the connection without answering.")] = False,
+    times: Annotated[int | None, typer.Option(help="Only the next N requests.")] = None,
+    fraction: Annotated[float | None, typer.Option(help="Only this share of requests.")] = None,
+    path: Annotated[str | None, typer.Option(help="Only paths matching this regex.")] = None,
+) -> None:
+    """An HTTP fault rule in a mock (namespace `default`)."""
+    fault = _faults().http(
+        service,
+        status=status,
+        delay_ms=delay_ms,
+        malformed=malformed,
+        drop=drop,
+        times=times,
+        fraction=fraction,
+        path=path,
+    )
+    console.print(f"added {fault.describe()}", highlight=False)
+
+
+def _targets(stack: Stack, service: str | None) -> list[Target]:
+    names = [service] if service else stack.topology.names
+    containers = stack.containers()
+    return [Target(n, containers[n], stack.sync_proxies) for n in names if n in containers]
+
+
+def _kernel_rules(target: Target, strict: bool) -> list[str]:
+    try:
+        return kernel.inspect(target)
+    except Exception as error:
+        if strict:
+            raise
+        return [f"unknown ({type(error).__name__}: {str(error).splitlines()[0][:80]})"]
+
+
+def _active_faults(
+    stack: Stack, proxies: dict[str, Proxy], *, strict: bool = True
+) -> list[tuple[str, str, str]]:
+    """(layer, where, fault) of every fault present on the stack; not `strict`: a layer that
+    cannot be inspected shows as `unknown` instead of failing."""
+    found = []
+    for proxy in proxies.values():
+        if not proxy.enabled:
+            found.append(("tcp", proxy.name, "down"))
+        for toxic in proxy.toxics:
+            found.append(("tcp", proxy.name, f"{toxic.type} {toxic.stream} {toxic.attributes}"))
+    for target in _targets(stack, None):
+        state = target.container.attrs["State"]
+        if state.get("Paused") or not state.get("Running"):
+            found.append(("container", target.service, str(state.get("Status"))))
+            continue
+        found += [("kernel", target.service, rule) for rule in _kernel_rules(target, strict)]
+        if target.service in http.MOCKS:
+            rules = http.rules(stack.direct_address(target.service).url, "default")
+            found += [("http", target.service, str(rule)) for rule in rules]
+    return found
+
+
+@fault_app.command("list")
+@one_line_errors
+def fault_list() -> None:
+    """Every fault present on the stack, on every layer."""
+    stack = _up_stack()
+    table = Table(title=f"faults on {stack.project}")
+    for column in ("layer", "where", "fault"):
+        table.add_column(column)
+    for row in _active_faults(stack, stack.toxiproxy.proxies()):
+        table.add_row(*row)
+    console.print(table)
+
+
+@fault_app.command("clear")
+@one_line_errors
+def fault_clear(
+    service: Annotated[str | None, typer.Argument(help="Only this service.")] = None,
+) -> None:
+    """Revert every fault on the stack (or on one service), on every layer."""
+    stack = _up_stack()
+    if service:
+        stack.topology.get(service)
+    for target in _targets(stack, service):
+        container.recover(target)
+    for proxy in stack.toxiproxy.proxies():
+        if service is None or proxy.split("--", 1)[0] == service:
+            tcp.clear_proxy(stack.toxiproxy, proxy)
+    for target in _targets(stack, service):
+        kernel.clear_namespace(target)
+        if target.service in http.MOCKS:
+            http.clear_rules(stack.direct_address(target.service).url, "default")
+    console.print(f"cleared {service or 'every service'}")
+
+
+@scenario_app.command("run")
+@one_line_errors
+def scenario_run(file: Path) -> None:
+    """Play a scenario on the `harness up` stack; everything is cleared at the end."""
+    plan = Scenario.load(file)
+    console.print(f"scenario {plan.name} (seed {plan.seed}), {len(plan.steps)} steps")
+    plan.run(
+        _faults(), report=lambda at, what: console.print(f"{at:7.2f} s  {what}", highlight=False)
+    )
+
+
+# -- reports -----------------------------------------------------------------------------------
+@app.command()
+@one_line_errors
+def report(
+    run: Annotated[str | None, typer.Argument(help="Run id (default: the newest run).")] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Reports directory (default: HARNESS_REPORTS_DIR or reports/)."),
+    ] = None,
+) -> None:
+    """A run's summary table and the path of its HTML report."""
+    found = reports.find_run(reports.reports_dir(str(directory) if directory else None), run)
+    data = reports.load(found)
+    summary = data["summary"]
+    table = Table(title=f"run {data['run']}: {summary['total']} tests in {data['duration']:.1f} s")
+    for column in ("test", "outcome", "duration (s)", "faults"):
+        table.add_column(column)
+    for test in data["tests"]:
+        style = {"failed": "red", "error": "red", "passed": "green"}.get(test["outcome"], "")
+        table.add_row(
+            test["nodeid"],
+            f"[{style}]{test['outcome']}[/]" if style else test["outcome"],
+            f"{test['duration']:.2f}",
+            str(len(test["faults"])),
+        )
+    console.print(table)
+    latency = markdown.latency_rows(data)
+    if latency:
+        latency_table = Table(title="latency (ms)")
+        for column in ("backend", "faults", "samples", "p50", "p95", "p99"):
+            latency_table.add_column(column)
+        for row in latency:
+            latency_table.add_row(*row)
+        console.print(latency_table)
+    usage = markdown.resource_rows(data)
+    if usage:
+        usage_table = Table(title="containers")
+        for column in ("container", "service", "peak CPU %", "peak MB", "mean MB"):
+            usage_table.add_column(column)
+        for row in usage:
+            usage_table.add_row(*row)
+        console.print(usage_table)
+    console.print(
+        ", ".join(f"{n} {k}" for k, n in summary.items() if k != "total") or "no tests",
+        highlight=False,
+    )
+    console.print(
+        f"HTML: {(found / reports.REPORT_HTML).resolve()}", highlight=False, soft_wrap=True
+    )
+
+
+def main() -> None:  # pragma: no cover - console script shim
+    """Entry point for `python -m harness.cli`."""
+    app(prog_name="harness")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

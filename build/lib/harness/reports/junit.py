@@ -1,0 +1,46 @@
+"""JUnit XML of a run, from the report dictionary."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+_TAGS = {"failed": "failure", "error": "error", "skipped": "skipped", "xfailed": "skipped"}
+
+
+def _names(nodeid: str) -> tuple[str, str]:
+    path, _, name = nodeid.partition("::")
+    classname = path.removesuffix(".py").replace("/", ".")
+    if "::" in name:
+        cls, _, name = name.rpartition("::")
+        classname = f"{classname}.{cls.replace('::', '.')}"
+    return classname, name or path
+
+
+def render(report: dict[str, Any]) -> str:
+    """A <testsuites> document with one <testsuite> named after the run."""
+    tests = report["tests"]
+    count = {tag: sum(1 for t in tests if _TAGS.get(t["outcome"]) == tag) for tag in _TAGS.values()}
+    suite = ET.Element(
+        "testsuite",
+        name=f"mediastack-harness {report['run']}",
+        tests=str(len(tests)),
+        failures=str(count["failure"]),
+        errors=str(count["error"]),
+        skipped=str(count["skipped"]),
+        time=f"{report['duration']:.3f}",
+    )
+    for test in tests:
+        classname, name = _names(test["nodeid"])
+        case = ET.SubElement(
+            suite, "testcase", classname=classname, name=name, time=f"{test['duration']:.3f}"
+        )
+        tag = _TAGS.get(test["outcome"])
+        if tag:
+            message = test.get("message") or test["outcome"]
+            child = ET.SubElement(case, tag, message=message.strip().splitlines()[-1][:200])
+            child.text = message
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

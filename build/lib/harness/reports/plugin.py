@@ -1,0 +1,184 @@
+"""The reports pytest plugin (second `pytest11` entry point).
+
+Every test process times the plugin clients' backend operations and attaches them, with the
+faults the test applied, to the test's teardown report (`user_properties`), so they travel to
+the xdist controller with the report. The controller alone samples the run's containers and
+writes `reports/<run-id>/` at the end of the session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import _events, reports
+from harness.reports import resources, writer
+from harness.reports.collect import PROPERTY, RunCollector
+from harness.reports.latency import RECORDER
+
+EVENTS_FILE = "events.jsonl"
+FAULTS = pytest.StashKey[Any]()
+_STATE: dict[str, Any] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mediastack-harness")
+    group.addoption(
+        "--harness-reports",
+        default=None,
+        metavar="DIR",
+        help="where run reports go, one directory per run (default: env HARNESS_REPORTS_DIR, "
+        "else reports/ in the project)",
+    )
+    group.addoption(
+        "--harness-sample-interval",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="how often the run's containers' CPU and memory are sampled (default 2)",
+    )
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _sampled_project(config: pytest.Config, run: str) -> str:
+    attach = config.getoption("attach_stack", None)
+    if not attach:
+        return run
+    from harness.plugin import _attached_project
+
+    try:
+        return _attached_project(attach)
+    except Exception:
+        return run
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller names its run's event log (an outer run's is set aside meanwhile);
+    workers inherit it when xdist spawns them."""
+    run = os.environ.get("HARNESS_RUN_ID")
+    if _is_worker(config) or not run:
+        return
+    directory = reports.reports_dir(config.getoption("harness_reports")) / run
+    with contextlib.suppress(OSError):
+        directory.mkdir(parents=True, exist_ok=True)
+        _STATE["outer_events"] = os.environ.get(_events.ENV)
+        os.environ[_events.ENV] = str(directory / EVENTS_FILE)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if "outer_events" in _STATE:
+        outer = _STATE.pop("outer_events")
+        if outer is None:
+            os.environ.pop(_events.ENV, None)
+        else:
+            os.environ[_events.ENV] = outer
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if _is_worker(config):
+        return
+    from harness.stack import new_project_name
+
+    run = os.environ.get("HARNESS_RUN_ID") or new_project_name()
+    _STATE["collector"] = RunCollector(run)
+    source = resources.docker_source(_sampled_project(config, run))
+    interval = config.getoption("harness_sample_interval")
+    _STATE["sampler"] = resources.ResourceSampler(source, interval).start()
+
+
+# -- every test process: latency samples and faults of the running test ----------------------
+def _faults_of(item: pytest.Item) -> Any:
+    found = item.stash.get(FAULTS, None)
+    if found is None:
+        found = (getattr(item, "funcargs", None) or {}).get("faults")
+        if found is not None and hasattr(found, "history"):
+            item.stash[FAULTS] = found
+        else:
+            found = None
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    def faulted() -> bool:
+        faults = _faults_of(item)
+        return bool(faults and any(f.active for f in faults.applied))
+
+    RECORDER.begin(faulted)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    faults = _faults_of(item)
+    if call.when == "teardown":
+        history = list(faults.history) if faults is not None else []
+        data = {"faults": _plain(history), "samples": RECORDER.drain()}
+        report.user_properties.append((PROPERTY, data))
+        RECORDER.begin()
+    return report
+
+
+def _plain(value: Any) -> Any:
+    """Fault descriptions as JSON-safe data (they cross the xdist channel)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+# -- the controller: collect, then write ------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    collector = _STATE.get("collector")
+    if collector is not None:
+        collector.add(report)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    collector: RunCollector | None = _STATE.pop("collector", None)
+    sampler: resources.ResourceSampler | None = _STATE.pop("sampler", None)
+    if _is_worker(config) or collector is None:
+        return
+    sampled = sampler.stop() if sampler else {}
+    if not collector.tests:
+        return
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    directory = reports.reports_dir(config.getoption("harness_reports")) / collector.run
+
+    def say(line: str) -> None:
+        if terminal is not None:
+            terminal.ensure_newline()
+            terminal.write_line(line)
+        else:
+            print(line)
+
+    try:
+        events = _events.read(Path(os.environ.get(_events.ENV) or directory / EVENTS_FILE))
+        report = collector.build(resources.summarise(sampled), events)
+        problems = writer.write_all(directory, report, collector.failure_logs())
+    except Exception as error:
+        problems = [f"{type(error).__name__}: {error}"]
+    if problems:
+        why = "; ".join(problems)
+        say(f"mediastack-harness: WARNING: reports incomplete in {directory}: {why}")
+    else:
+        say(f"mediastack-harness: reports in {directory}")

@@ -1,0 +1,26 @@
+"""Shared harness control plane for mocks: journal, fault injection, namespaces, JSON logs.
+
+from mocks._control import ControlPlane, install_control, namespace_of
+control = install_control(app, service="comfyui", on_reset=reset_namespace)
+"""
+
+from ._cli import mock_arg_parser, serve
+from ._faults import FaultSpec
+from ._install import install_control
+from ._middleware import ControlMiddleware, mangle
+from ._namespace import DEFAULT_NAMESPACE, NAMESPACE_HEADER, clean_namespace, namespace_of
+from ._plane import ControlPlane
+
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "NAMESPACE_HEADER",
+    "ControlMiddleware",
+    "ControlPlane",
+    "FaultSpec",
+    "clean_namespace",
+    "install_control",
+    "mangle",
+    "mock_arg_parser",
+    "namespace_of",
+    "serve",
+]

@@ -1,0 +1,34 @@
+"""install_control(): attach the control plane to a FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from ._middleware import ControlMiddleware
+from ._plane import ControlPlane, ResetHook
+from ._routes import build_router
+
+
+def install_control(
+    app: FastAPI,
+    service: str,
+    on_reset: ResetHook | None = None,
+    seed: int | None = None,
+    journal_cap: int = 500,
+) -> ControlPlane:
+    """Add /__harness routes and the journal/fault middleware (outermost) to `app`.
+
+    `on_reset(ns)` is called on POST /__harness/reset with the namespace to clear (None = all);
+    it may be sync or async. The middleware wraps the whole Starlette stack so that drop faults
+    can close uvicorn's socket directly.
+    """
+    plane = ControlPlane(service, on_reset=on_reset, seed=seed, journal_cap=journal_cap)
+    app.include_router(build_router(plane))
+    inner_build = app.build_middleware_stack
+
+    def build_middleware_stack() -> ControlMiddleware:
+        return ControlMiddleware(inner_build(), plane)
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+    app.state.harness_control = plane
+    return plane

@@ -1,0 +1,35 @@
+"""create_app(): the ComfyUI mock as a FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mocks._control import ControlPlane, install_control
+
+from ._routes import build_internal_router, build_router
+from ._state import Config, Hub
+
+
+def create_app(config: Config) -> FastAPI:
+    """ComfyUI mock with the harness control plane; every route also under /api."""
+    app = FastAPI(title="ComfyUI mock", docs_url=None, redoc_url=None, openapi_url=None)
+    hub = Hub(config)
+    control: ControlPlane = install_control(
+        app, service="comfyui", on_reset=hub.reset, seed=config.seed
+    )
+    router = build_router(hub, control)
+    app.include_router(router)
+    app.include_router(router, prefix="/api")
+    app.include_router(build_internal_router(hub))
+    app.state.hub = hub
+
+    @app.exception_handler(StarletteHTTPException)
+    async def bare_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """ComfyUI (aiohttp) answers an unknown route 404 with an empty body."""
+        if exc.status_code == 404:
+            return Response(status_code=404)
+        return await http_exception_handler(request, exc)
+
+    return app
