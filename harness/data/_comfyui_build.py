@@ -70,7 +70,7 @@ class Builder:
         self.limits = limits
         self.samplers_needed = samplers if catalog.sampler_cost else 0
         self.nodes: dict[str, Node] = {}
-        self.demands: deque[tuple[str, str, str]] = deque()
+        self.demands: deque[tuple[str, str]] = deque()  # (consumer id, input name)
         self.target = 0
         self.echo_signature: dict[str, tuple[Any, ...]] = {}  # primitive -> first consumer's
 
@@ -108,10 +108,10 @@ class Builder:
         if any(i.name == "steps" for i in self.catalog.inputs(class_type)):
             self.samplers_needed -= 1
         outputs = self.catalog.specs[class_type].outputs
-        queued: list[tuple[str, str, str]] = []
+        queued: list[tuple[str, str]] = []
         for spec in self.catalog.inputs(class_type):
             if self._links(class_type, spec, outputs):
-                queued.append((node.id, spec.name, spec.kind))
+                queued.append((node.id, spec.name))
         if urgent:
             self.demands.extendleft(reversed(queued))
         else:
@@ -123,16 +123,15 @@ class Builder:
         node budget lasts, sometimes an optional link, or a widget (by a primitive)."""
         if not spec.widget and spec.required:
             return True
-        if len(self.nodes) >= self.target or not self._producers(class_type, spec):
+        if len(self.nodes) >= self.target:
             return False
-        if not spec.widget:
-            return self._chance(OPTIONAL_LINK)
-        return (
-            spec.required
-            and spec.kind in WIDGET_KINDS
-            and spec.kind not in outputs  # no primitive chains
-            and self._chance(WIDGET_LINK)
-        )
+        if spec.widget and not (
+            spec.required and spec.kind in WIDGET_KINDS and spec.kind not in outputs
+        ):
+            return False  # combos have no producers; no primitive chains
+        if not self._producers(class_type, spec):
+            return False
+        return self._chance(WIDGET_LINK if spec.widget else OPTIONAL_LINK)
 
     def _chance(self, p: float) -> bool:
         """True with probability `p`, on the draws' high side: hypothesis shrinks draws towards
@@ -169,7 +168,8 @@ class Builder:
         spec = self.catalog.specs[class_type].input(name)
         return (spec.kind, self._declared_range(spec), spec.extra.get("step"), class_type, name)
 
-    def _meet(self, consumer: str, name: str, kind: str) -> None:
+    def _meet(self, consumer: str, name: str) -> None:
+        """Feed input `name` of `consumer`: reuse an output that may feed it, or add a producer."""
         consumer_class = self.nodes[consumer].class_type
         spec = self.catalog.specs[consumer_class].input(name)
         pairs = self._producers(consumer_class, spec)
