@@ -59,8 +59,9 @@ def _get_status(port: int, path: str) -> int:
 
 
 def start_server(name: str, args: list[str], port: int) -> tuple[subprocess.Popen[bytes], bool]:
-    """Start `python -m mocks.<name>` pinned to CPU 0 and wait for readiness (deadline 90 s)."""
-    cmd = [sys.executable, "-m", f"mocks.{name}", "--host", "127.0.0.1", "--port", str(port)]
+    """Start `python -m harness.mocks.<name>` on CPU 0; wait for readiness (deadline 90 s)."""
+    cmd = [sys.executable, "-m", f"harness.mocks.{name}", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port)]
     pinned = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
     if pinned:
         cmd = ["taskset", "-c", "0", *cmd]

@@ -68,8 +68,8 @@ def free_port() -> int:
 
 def start_server(port: int, outdir: str) -> tuple[subprocess.Popen[bytes], bool]:
     """Start the mock pinned to CPU 0; wait for readiness (deadline 30 s)."""
-    cmd = [sys.executable, "-m", "mocks.comfyui", "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--step-seconds", "0", "--output-dir", outdir]
+    cmd = [sys.executable, "-m", "harness.mocks.comfyui", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--step-seconds", "0", "--output-dir", outdir]
     pinned = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
     if pinned:
         cmd = ["taskset", "-c", "0", *cmd]

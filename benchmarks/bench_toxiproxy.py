@@ -135,12 +135,12 @@ def start_script(script: str, *args: str) -> tuple[subprocess.Popen[str], str]:
 
 
 def start_toxiproxy() -> tuple[subprocess.Popen[bytes], str, Path]:
-    """Start `python -m mocks.toxiproxy --port 0`; return it, its API URL and its log."""
+    """Start `python -m harness.mocks.toxiproxy --port 0`; return it, its API URL and its log."""
     log = Path(tempfile.mkstemp(prefix="bench-toxiproxy-", suffix=".log")[1])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mocks.toxiproxy", "--host", "127.0.0.1", "--port", "0"],
+            [sys.executable, "-m", "harness.mocks.toxiproxy", "--host", "127.0.0.1", "--port", "0"],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

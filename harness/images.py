@@ -129,7 +129,7 @@ def _shims() -> tuple[tuple[Path, str], ...]:
 def recipes() -> dict[str, Recipe]:
     """Every image the stack can need, parents before children."""
     stack = topology.load()
-    mocks = _package_dir("mocks")
+    mocks = _package_dir("harness.mocks")
     return {
         "base": Recipe("base", BASE_TAG),
         "python": Recipe("python", PYTHON_TAG, parent="base"),

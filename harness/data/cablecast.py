@@ -1,6 +1,6 @@
 """Cablecast shows, VODs and schedules: the Cablecast mock's own seeded generator.
 
-`mocks.cablecast.data.generate` builds the dataset the mock serves; this module calls it, so
+`harness.mocks.cablecast.data.generate` builds the dataset the mock serves; this module calls it, so
 the data a test generates is exactly the data the mock can be loaded with.
 """
 
@@ -28,7 +28,7 @@ def cablecast_dataset(
     vod_fraction: float = 0.5,
 ) -> dict[str, list[dict[str, Any]]]:
     """Collections by Cablecast key (shows, vods, scheduleItems, channels, ...), ids linked."""
-    generate = mock_attribute("mocks.cablecast.data", "generate")
+    generate = mock_attribute("harness.mocks.cablecast.data", "generate")
     data: dict[str, list[dict[str, Any]]] = generate(
         shows=shows,
         channels=channels,

@@ -1,6 +1,6 @@
 """Shared harness control plane for mocks: journal, fault injection, namespaces, JSON logs.
 
-from mocks._control import ControlPlane, install_control, namespace_of
+from harness.mocks._control import ControlPlane, install_control, namespace_of
 control = install_control(app, service="comfyui", on_reset=reset_namespace)
 """
 

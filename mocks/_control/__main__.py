@@ -1,4 +1,4 @@
-"""`python -m mocks._control --port N`: run the echo service that exercises the control plane."""
+"""`python -m harness.mocks._control --port N`: the echo service exercising the control plane."""
 
 from ._cli import mock_arg_parser, serve
 from ._echo import create_app

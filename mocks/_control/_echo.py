@@ -1,4 +1,4 @@
-"""A tiny echo service used to exercise the control plane (`python -m mocks._control`)."""
+"""A tiny echo service used to exercise the control plane (`python -m harness.mocks._control`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cablecast REST API stub (`python -m mocks.cablecast`); see README.md."""
+"""Cablecast REST API stub (`python -m harness.mocks.cablecast`); see README.md."""
 
 from ._app import Config, build_app
 

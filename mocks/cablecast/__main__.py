@@ -1,11 +1,10 @@
-"""`python -m mocks.cablecast --host 127.0.0.1 --port 8083 [--seed S]`."""
+"""`python -m harness.mocks.cablecast --host 127.0.0.1 --port 8083 [--seed S]`."""
 
 from __future__ import annotations
 
 import os
 
-from mocks._control import mock_arg_parser, serve
-
+from .._control import mock_arg_parser, serve
 from ._app import Config, build_app
 
 

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from mocks._control import install_control
-
+from .._control import install_control
 from ._http import ApiError, CaseInsensitivePrefix, Credentials, api_error_handler
 from ._routes import build_router, build_settings_router
 from ._store import Settings, Store

@@ -11,8 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.convertors import Convertor, register_url_convertor
 
-from mocks._control import namespace_of
-
+from .._control import namespace_of
 from ._http import PREFIX, ApiError, Credentials, ids_param, includes_param, int_param
 from ._render import envelope, vod_status, vod_transaction, vod_transactions
 from ._search import run_search

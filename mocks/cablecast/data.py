@@ -2,7 +2,7 @@
 
 Importable by harness users::
 
-    from mocks.cablecast.data import generate
+    from harness.mocks.cablecast.data import generate
     data = generate(seed=7, shows=30)
     data["shows"][0]["title"]
 

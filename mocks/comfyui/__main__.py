@@ -1,4 +1,4 @@
-"""`python -m mocks.comfyui --host 127.0.0.1 --port 8188 [--step-seconds S] [--seed N]`."""
+"""`python -m harness.mocks.comfyui --host 127.0.0.1 --port 8188 [--step-seconds S] [--seed N]`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from mocks._control import mock_arg_parser, serve
-
+from .._control import mock_arg_parser, serve
 from ._app import create_app
 from ._state import Config
 

@@ -6,8 +6,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mocks._control import ControlPlane, install_control
-
+from .._control import ControlPlane, install_control
 from ._routes import build_internal_router, build_router
 from ._state import Config, Hub
 

@@ -19,8 +19,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from starlette.datastructures import UploadFile
 
-from mocks._control import ControlPlane, namespace_of
-
+from .._control import ControlPlane, namespace_of
 from . import _nodes
 from ._executor import worker
 from ._state import Client, Hub, QueueItem, Space

@@ -1,4 +1,4 @@
-"""`python -m mocks.toxiproxy --host 0.0.0.0 --port 8474 [--config FILE] [--seed N]`.
+"""`python -m harness.mocks.toxiproxy --host 0.0.0.0 --port 8474 [--config FILE] [--seed N]`.
 
 Flags mirror upstream's `toxiproxy-server` (`-host -port -config -seed -version`); both
 `-host` and `--host` spellings work. Env fallbacks: MOCK_HOST, MOCK_PORT, MOCK_SEED,
@@ -18,7 +18,7 @@ from ._server import run, serve
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse upstream-style flags."""
     parser = argparse.ArgumentParser(
-        prog="python -m mocks.toxiproxy", description="Toxiproxy 2.x compatible server"
+        prog="python -m harness.mocks.toxiproxy", description="Toxiproxy 2.x compatible server"
     )
     env = os.environ.get
     parser.add_argument("-host", "--host", default=env("MOCK_HOST", "127.0.0.1"))

@@ -1,4 +1,4 @@
-"""Wan2GP mock: a real Gradio 5.29 app named like Wan2GP (`python -m mocks.wan2gp`).
+"""Wan2GP mock: a real Gradio 5.29 app named like Wan2GP (`python -m harness.mocks.wan2gp`).
 
 See README.md. Importing this package disables Gradio analytics.
 """

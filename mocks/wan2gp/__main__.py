@@ -1,4 +1,4 @@
-"""`python -m mocks.wan2gp --host 127.0.0.1 --port 7860 [--seed S] [--health-route]`."""
+"""`python -m harness.mocks.wan2gp --host 127.0.0.1 --port 7860 [--seed S] [--health-route]`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import os
 
 import uvicorn
 
-from mocks._control import mock_arg_parser
-
+from .._control import mock_arg_parser
 from ._app import Config, build_app
 
 

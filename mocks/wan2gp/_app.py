@@ -14,8 +14,7 @@ import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from mocks._control import install_control, namespace_of
-
+from .._control import install_control, namespace_of
 from ._engine import Registry, Settings
 from ._ui import build_demo
 

@@ -18,8 +18,7 @@ from typing import Any
 
 import gradio as gr
 
-from mocks._control import clean_namespace
-
+from .._control import clean_namespace
 from ._engine import (
     DEFAULT_MODEL,
     MODEL_TYPES,

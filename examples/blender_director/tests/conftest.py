@@ -38,9 +38,10 @@ def _start(
 ) -> SimpleNamespace:
     port = port or _free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "GRADIO_ANALYTICS_ENABLED": "False"}
+    cmd = [sys.executable, "-m", f"harness.mocks.{name}", "--host", "127.0.0.1"]
     procs.append(
         subprocess.Popen(
-            [sys.executable, "-m", f"mocks.{name}", "--host", "127.0.0.1", "--port", str(port)],
+            [*cmd, "--port", str(port)],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
     )  # fmt: skip

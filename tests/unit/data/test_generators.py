@@ -138,7 +138,7 @@ def test_cablecast_datasets_are_consistent(data: dict) -> None:
 
 
 def test_cablecast_dataset_is_the_mocks_generator() -> None:
-    from mocks.cablecast.data import generate
+    from harness.mocks.cablecast.data import generate
 
     day = date(2026, 3, 2)
     assert cablecast_dataset(9, shows=10, start=day) == generate(9, shows=10, start=day)

@@ -1,4 +1,4 @@
-"""Shared fixtures: start any mock (`python -m mocks.<name>`) as a subprocess on a free port.
+"""Shared fixtures: start any mock (`python -m harness.mocks.<name>`) as a subprocess, free port.
 
 Usage::
 
@@ -54,7 +54,7 @@ class MockProcesses:
         timeout: float = 30.0,
         reuse: bool = False,
     ) -> str:
-        """Start `python -m mocks.<name> --host 127.0.0.1 --port P *args`; return its base URL."""
+        """Start `python -m harness.mocks.<name> --host 127.0.0.1 --port P *args`; its base URL."""
         key = (name, args, tuple(sorted((env or {}).items())), ready_path)
         if reuse and key in self._cache:
             return self._cache[key]
@@ -69,7 +69,7 @@ class MockProcesses:
             full_env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (str(ROOT), full_env.get("PYTHONPATH", "")) if p
             )
-            cmd = [sys.executable, "-m", f"mocks.{name}", "--host", "127.0.0.1"]
+            cmd = [sys.executable, "-m", f"harness.mocks.{name}", "--host", "127.0.0.1"]
             cmd += ["--port", str(port), *args]
             proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=log)
             self._procs.append((proc, log))

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from mocks.cablecast.data import generate
+from harness.mocks.cablecast.data import generate
 
 
 def test_same_seed_same_data_other_seed_other_data() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import websocket
 
-from mocks.comfyui._executor import input_signatures
+from harness.mocks.comfyui._executor import input_signatures
 
 
 def chain(depth: int, width: int = 8) -> dict[str, Any]:

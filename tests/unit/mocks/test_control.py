@@ -11,7 +11,7 @@ import httpx
 import pytest
 import websocket
 
-from mocks._control._echo import create_app
+from harness.mocks._control._echo import create_app
 
 H = "X-Harness-Namespace"
 

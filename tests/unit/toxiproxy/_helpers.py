@@ -34,7 +34,7 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "
 
 
 class ToxiproxyProcess:
-    """`python -m mocks.toxiproxy --port 0` with its API port read from its log."""
+    """`python -m harness.mocks.toxiproxy --port 0` with its API port read from its log."""
 
     def __init__(self, *args: str) -> None:
         self.log: IO[bytes] = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in stop()
@@ -42,7 +42,8 @@ class ToxiproxyProcess:
         )
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-        cmd = [sys.executable, "-m", "mocks.toxiproxy", "--host", "127.0.0.1", "--port", "0"]
+        cmd = [sys.executable, "-m", "harness.mocks.toxiproxy", "--host", "127.0.0.1"]
+        cmd += ["--port", "0"]
         self.proc = subprocess.Popen(
             [*cmd, *args], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )

@@ -153,7 +153,7 @@ def test_config_file_and_single_dash_flags(tmp_path: Path, echo: EchoServer) -> 
 
 def test_version_flag() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mocks.toxiproxy", "-version"],
+        [sys.executable, "-m", "harness.mocks.toxiproxy", "-version"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,5 +1,0 @@
-"""Cablecast REST API stub (`python -m mocks.cablecast`); see README.md."""
-
-from ._app import Config, build_app
-
-__all__ = ["Config", "build_app"]
