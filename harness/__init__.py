@@ -1,0 +1,121 @@
+"""mediastack-harness: real and mocked AI-media backends in one compose stack, faults on every
+layer, one stack shared by pytest-xdist workers.
+
+The public API is what this module exports (``__all__``) and the documented submodule APIs:
+``harness.faults`` (fault types), ``harness.data`` and ``harness.data.strategies`` (seeded test
+data), ``harness.blender`` (Blender add-on sessions), ``harness.reports`` (latency samples), the
+pytest plugin's fixtures and hooks (``harness.plugin``, ``harness.hookspecs``), and the mocks run as
+``python -m harness.mocks.<name>``. Every other module is private, whatever its name.
+
+    from harness import Faults, WorkerBackends, wait_for
+
+    def test_retry(backends: WorkerBackends, faults: Faults) -> None:
+        with faults.latency("redis", ms=300):
+            ...
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.errors import (
+        ComposeError,
+        ComposeMissing,
+        ConfigError,
+        ConfigMissing,
+        DockerUnavailable,
+        HarnessError,
+        HealthTimeout,
+        ImageMissing,
+        PortInUse,
+        ServiceFailed,
+        UnknownService,
+    )
+    from harness.faults import Fault, FaultError, Faults, UnsupportedByKernel
+    from harness.plugin import LITELLM_MASTER_KEY, ServiceUnderTest, WorkerBackends
+    from harness.prometheus import Prometheus, PrometheusError
+    from harness.reaper import leftovers
+    from harness.reports import record_latency
+    from harness.stack import Address, Stack
+    from harness.waiting import wait_for
+
+# Each public name and the module it lives in, imported on first use (as pydantic does), so that
+# `python -m harness.mocks.<name>` and `harness --help` do not pay for docker, pytest and the rest.
+_EXPORTS = {
+    "LITELLM_MASTER_KEY": "harness.plugin",
+    "Address": "harness.stack",
+    "ComposeError": "harness.errors",
+    "ComposeMissing": "harness.errors",
+    "ConfigError": "harness.errors",
+    "ConfigMissing": "harness.errors",
+    "DockerUnavailable": "harness.errors",
+    "Fault": "harness.faults",
+    "FaultError": "harness.faults",
+    "Faults": "harness.faults",
+    "HarnessError": "harness.errors",
+    "HealthTimeout": "harness.errors",
+    "ImageMissing": "harness.errors",
+    "PortInUse": "harness.errors",
+    "Prometheus": "harness.prometheus",
+    "PrometheusError": "harness.prometheus",
+    "ServiceFailed": "harness.errors",
+    "ServiceUnderTest": "harness.plugin",
+    "Stack": "harness.stack",
+    "UnknownService": "harness.errors",
+    "UnsupportedByKernel": "harness.faults",
+    "WorkerBackends": "harness.plugin",
+    "leftovers": "harness.reaper",
+    "record_latency": "harness.reports",
+    "wait_for": "harness.waiting",
+}
+
+try:
+    __version__ = _version("mediastack-harness")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "LITELLM_MASTER_KEY",
+    "Address",
+    "ComposeError",
+    "ComposeMissing",
+    "ConfigError",
+    "ConfigMissing",
+    "DockerUnavailable",
+    "Fault",
+    "FaultError",
+    "Faults",
+    "HarnessError",
+    "HealthTimeout",
+    "ImageMissing",
+    "PortInUse",
+    "Prometheus",
+    "PrometheusError",
+    "ServiceFailed",
+    "ServiceUnderTest",
+    "Stack",
+    "UnknownService",
+    "UnsupportedByKernel",
+    "WorkerBackends",
+    "__version__",
+    "leftovers",
+    "record_latency",
+    "wait_for",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -28,7 +28,7 @@ from harness.faults.process import ProcessFault
 from harness.faults.tcp import Direction, Down, Toxic
 from harness.stack import Stack
 
-__all__ = ["Fault", "FaultError", "Faults", "Target", "UnsupportedByKernel"]
+__all__ = ["Fault", "FaultError", "Faults", "Target", "Toxic", "UnsupportedByKernel"]
 
 SharedGuard = Callable[[str, str], None]  # (layer, service) -> raise if not allowed
 

@@ -14,6 +14,9 @@ from typing import Any
 from harness import _paths, config
 from harness.errors import HarnessError
 from harness.reports.latency import RECORDER
+from harness.reports.latency import stats as latency_stats
+
+__all__ = ["latency_stats", "record_latency"]
 
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"

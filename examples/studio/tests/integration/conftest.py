@@ -25,9 +25,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from harness.plugin import LITELLM_MASTER_KEY, WorkerBackends
-from harness.stack import Address, Stack
-from harness.waiting import wait_for
+from harness import LITELLM_MASTER_KEY, Address, Stack, WorkerBackends, wait_for
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 
 from studio.demo import Sse, read_sse

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from harness.faults import Faults
+from harness import Faults
 
 from tests.integration.conftest import Studio
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import websocket
-from harness.plugin import WorkerBackends
+from harness import WorkerBackends
 
 from studio._comfyui import build_graph
 from studio._wan2gp import ClipRequest, generate_clip

@@ -9,8 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness.faults import Faults
-from harness.waiting import wait_for
+from harness import Faults, wait_for
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 pytestmark = [pytest.mark.faults, pytest.mark.recovery]

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from harness import reaper
-from harness.stack import Stack
-from harness.waiting import wait_for
+from harness import Stack, leftovers, wait_for
 
 pytestmark = pytest.mark.xdist_group("inner-runs")
 
@@ -68,6 +66,6 @@ def test_harness_up_runs_the_studio_behind_its_proxies(tmp_path: Path) -> None:
     finally:
         down = run("down")
     assert down.returncode == 0, down.stderr
-    assert reaper.leftovers(project) == {}
+    assert leftovers(project) == {}
     record = json.loads((tmp_path / "runs" / project / "studio.process.json").read_text())
     assert not Path(f"/proc/{record['pid']}").exists(), "the studio process outlived `down`"

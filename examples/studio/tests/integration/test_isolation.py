@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import redis
-from harness.plugin import WorkerBackends
+from harness import WorkerBackends
 
 from tests.integration.conftest import StartStudio, Studio
 

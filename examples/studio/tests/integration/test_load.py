@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from harness.reports import record_latency
-from harness.reports.latency import stats
+from harness import record_latency
+from harness.reports import latency_stats
 
 from studio.demo import read_sse
 from tests.integration.conftest import CHARACTERS, Studio
@@ -58,7 +58,7 @@ def test_50_concurrent_user_workflows_mostly_succeed(
     failures = [repr(o) for o in outcomes if not isinstance(o, float)]
     for value in seconds:
         record_latency("studio", "user_workflow", value)
-    figures = stats(s * 1000 for s in seconds)
+    figures = latency_stats(s * 1000 for s in seconds)
     record_property("workflow_ms", figures)
     record_property("success_rate", len(seconds) / USERS)
     print(f"\n{len(seconds)}/{USERS} workflows succeeded; ms {figures}")

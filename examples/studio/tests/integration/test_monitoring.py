@@ -17,11 +17,7 @@ import docker
 import pytest
 import redis
 from docker.errors import ContainerError
-from harness import topology
-from harness.faults import FaultError, Faults
-from harness.plugin import WorkerBackends
-from harness.prometheus import Prometheus, PrometheusError
-from harness.stack import Stack
+from harness import FaultError, Faults, Prometheus, PrometheusError, Stack, WorkerBackends
 
 from studio._keys import Keys
 from tests.integration.conftest import Studio
@@ -173,14 +169,14 @@ def test_prometheus_killed_comes_back_healthy_and_scrapes_again(
     assert prometheus.value('up{job="studio"}') == 1.0
 
 
-def _promtool(harness_run: str, rules: Path) -> str:
+def _promtool(stack: Stack, rules: Path) -> str:
     """`promtool check rules` in the stack's Prometheus image; its output."""
     output = docker.from_env().containers.run(
-        topology.load().get("prometheus").image,
+        stack.topology.get("prometheus").image,
         ["check", "rules", f"/rules/{rules.name}"],
         entrypoint="/bin/promtool",
         volumes={str(rules.parent): {"bind": "/rules", "mode": "ro"}},
-        labels={"org.mediastack-harness.run": harness_run},
+        labels={"org.mediastack-harness.run": stack.project},
         network_mode="none",
         remove=True,
         stderr=True,
@@ -188,12 +184,12 @@ def _promtool(harness_run: str, rules: Path) -> str:
     return bytes(output).decode()
 
 
-def test_promtool_accepts_the_shipped_rules(harness_run: str, tmp_path: Path) -> None:
-    assert "SUCCESS: 3 rules found" in _promtool(harness_run, RULES)
+def test_promtool_accepts_the_shipped_rules(stack: Stack, tmp_path: Path) -> None:
+    assert "SUCCESS: 3 rules found" in _promtool(stack, RULES)
     broken = tmp_path / "broken.yml"
     broken.write_text(RULES.read_text().replace("studio_episode_number_gaps > 0", "gaps >"))
     broken.chmod(0o644)
     tmp_path.chmod(0o755)
     with pytest.raises(ContainerError) as refused:
-        _promtool(harness_run, broken)
+        _promtool(stack, broken)
     assert b"parse error" in (refused.value.stderr or b"")

@@ -6,8 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from harness.faults import Faults
-from harness.waiting import wait_for
+from harness import Faults, wait_for
 
 from tests.integration.conftest import Studio
 

@@ -10,8 +10,8 @@ import uuid
 import httpx
 import pytest
 import websockets
-from harness.faults.tcp import Toxic
-from harness.stack import Stack
+from harness import Stack
+from harness.faults import Toxic
 
 from studio.demo import Sse, read_sse
 from tests.integration.conftest import Studio
