@@ -4,72 +4,29 @@ a venv outside the tree, `harness init` in an empty git repository, the project'
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
 
-from harness import _labels, _paths, reaper
+from harness import _labels, reaper
 from harness.stack import new_project_name
+from tests.integration._outside import installed_venv, outside_env, run
 
 pytestmark = [pytest.mark.xdist_group("inner-runs"), pytest.mark.timeout(1200)]
 
 ADOPTER = Path(__file__).with_name("adopter_project")
-CHECKOUT = _paths.PACKAGE_DIR.parent
-
-
-def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> str:
-    done = subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    assert done.returncode == 0, (
-        f"{' '.join(command)}: {done.returncode}\n{done.stdout}\n{done.stderr}"
-    )
-    return done.stdout
-
-
-def _outside_env() -> dict[str, str]:
-    """This environment without what ties a process to this checkout or this pytest run (a
-    PYTHONPATH on the checkout makes pip in the outside venv see the harness as installed)."""
-    tied = ("PYTEST_", "HARNESS_", "PYTHONPATH", "VIRTUAL_ENV")
-    return {k: v for k, v in os.environ.items() if not k.startswith(tied)}
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv outside the checkout with the wheel built from it (and the project's own client)."""
-    root = tmp_path_factory.mktemp("adopter-venv")
-    env = _outside_env()
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "-q",
-            "--no-deps",
-            "-w",
-            str(root / "dist"),
-            str(CHECKOUT),
-        ],
-        root,
-        env,
-        300,
-    )
-    shutil.rmtree(CHECKOUT / "build", ignore_errors=True)
-    (wheel,) = (root / "dist").glob("mediastack_harness-*.whl")
-    _run([sys.executable, "-m", "venv", str(root / "venv")], root, env, 120)
-    _run(
-        [str(root / "venv" / "bin" / "pip"), "install", "-q", str(wheel), "pg8000"], root, env, 900
-    )
-    return root / "venv"
+    return installed_venv(tmp_path_factory.mktemp("adopter-venv"), "pg8000")
 
 
 def _built_services(run: str) -> set[str]:
@@ -78,11 +35,11 @@ def _built_services(run: str) -> set[str]:
 
 
 def _adopting_repository(directory: Path, venv: Path, env: dict[str, str]) -> str:
-    _run(["git", "init", "-q"], directory, env, 30)
-    scaffolded = _run(
+    run(["git", "init", "-q"], directory, env, 30)
+    scaffolded = run(
         [str(venv / "bin" / "harness"), "init", "--backends", "redis"], directory, env, 60
     )
-    again = _run([str(venv / "bin" / "harness"), "init", "--backends", "redis"], directory, env, 60)
+    again = run([str(venv / "bin" / "harness"), "init", "--backends", "redis"], directory, env, 60)
     assert "unchanged" in again and "wrote" not in again
     for source in ADOPTER.rglob("*"):
         if source.is_file() and source.name not in ("services.toml", "README.md"):
@@ -106,7 +63,7 @@ def _adopting_repository(directory: Path, venv: Path, env: dict[str, str]) -> st
 
 
 @pytest.fixture
-def inner_run() -> Iterator[tuple[str, str]]:
+def innerrun() -> Iterator[tuple[str, str]]:
     """The inner run's xdist uid and the run id it gives; at teardown, the images compose built
     for that temporary project are removed (and none is left)."""
     uid = secrets.token_hex(8)
@@ -120,7 +77,7 @@ def test_an_outside_project_adopts_the_installed_package(
     installed: Path, tmp_path: Path, inner_run: tuple[str, str]
 ) -> None:
     uid, run_id = inner_run
-    env = _outside_env()
+    env = outside_env()
     env["PATH"] = f"{installed / 'bin'}:{env['PATH']}"
     repository = tmp_path / "vod-archive"
     repository.mkdir()
