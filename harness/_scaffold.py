@@ -16,6 +16,11 @@ WORKFLOW = Path(".github/workflows/integration.yml")
 RULES = Path("monitoring/rules.yml")
 PROMETHEUS = "prometheus"
 MAKE_TARGETS = ("test-integration", "up", "down")
+# What runs write into the repository (the default reports-dir, and the `harness up` state).
+IGNORED = ("reports/", ".harness/")
+# The integration tests as the CI workflow runs them: without make, so that a repository whose
+# own Makefile lacks the harness's targets still has a workflow that runs.
+PYTEST_INTEGRATION = "pytest -n auto --dist loadgroup tests/integration"
 
 
 @dataclass(frozen=True)
@@ -204,7 +209,7 @@ jobs:
       - name: Images (the upstream ones are pulled, the mocks built)
         run: harness engine ensure && sudo -E env PATH="$PATH" harness images build
       - name: Integration tests
-        run: make test-integration
+        run: PYTEST_INTEGRATION
       - name: Job summary
         if: always()
         run: cat reports/*/summary.md >> "$GITHUB_STEP_SUMMARY" || true
@@ -225,7 +230,7 @@ jobs:
       - name: Tear down
         if: always()
         run: harness down --all
-"""
+""".replace("PYTEST_INTEGRATION", PYTEST_INTEGRATION)
 
 
 def _write(path: Path, text: str, force: bool) -> Written:
@@ -268,6 +273,20 @@ def _makefile(root: Path) -> Written:
     return Written(makefile, "print")
 
 
+def _gitignore(root: Path) -> Written:
+    """`reports/` and `.harness/` in the repository's .gitignore: created, or the missing lines
+    appended (a line that already ignores one, with or without its slashes, counts)."""
+    path = root / ".gitignore"
+    text = path.read_text() if path.is_file() else ""
+    present = {line.strip().strip("/") for line in text.splitlines()}
+    missing = [entry for entry in IGNORED if entry.strip("/") not in present]
+    if not missing:
+        return Written(path, "unchanged")
+    block = "# mediastack-harness: run reports and `harness up` state\n" + "\n".join(missing)
+    path.write_text(f"{text.rstrip(chr(10))}\n\n{block}\n" if text.strip() else f"{block}\n")
+    return Written(path, "appended" if text else "wrote")
+
+
 def init(root: Path, backends: Sequence[str] | None = None, force: bool = False) -> list[Written]:
     """Scaffold `root`: config, compose overlay, one sample test per backend, Makefile, CI,
     and with Prometheus a starter rules file."""
@@ -286,4 +305,5 @@ def init(root: Path, backends: Sequence[str] | None = None, force: bool = False)
         written.append(_write(root / RULES, RULES_TEXT, force))
     written.append(_makefile(root))
     written.append(_write(root / WORKFLOW, WORKFLOW_TEXT, force))
+    written.append(_gitignore(root))
     return written

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import docker
 import pytest
+import yaml
 
 from harness import _labels, reaper
 from harness.stack import new_project_name
@@ -81,29 +83,25 @@ def test_an_outside_project_adopts_the_installed_package(
     env["PATH"] = f"{installed / 'bin'}:{env['PATH']}"
     repository = tmp_path / "vod-archive"
     repository.mkdir()
+    (repository / "Makefile").write_text("test:\n\tpython -m unittest\n")  # its own, no targets
 
     scaffolded = _adopting_repository(repository, installed, env)
     for written in (
         "harness.toml: wrote",
         "harness.compose.yaml: wrote",
-        "Makefile: wrote",
+        "Makefile: add these targets",
         "tests/integration/test_harness_redis.py: wrote",
         ".github/workflows/integration.yml: wrote",
+        ".gitignore: wrote",
     ):
         assert written in scaffolded
 
+    # The integration step of the workflow `init` wrote, as CI would run it (no make target).
+    workflow = yaml.safe_load((repository / ".github/workflows/integration.yml").read_text())
+    steps = workflow["jobs"]["integration"]["steps"]
+    (step,) = [s for s in steps if s["name"] == "Integration tests"]
     done = subprocess.run(
-        [
-            str(installed / "bin" / "pytest"),
-            "-n",
-            "2",
-            "-p",
-            "no:cacheprovider",
-            "--testrunuid",
-            uid,
-            "-rA",
-            "tests/integration",
-        ],
+        [*shlex.split(step["run"]), "-p", "no:cacheprovider", "--testrunuid", uid, "-rA"],
         cwd=repository,
         env=env,
         capture_output=True,
@@ -122,11 +120,14 @@ def test_an_outside_project_adopts_the_installed_package(
         "test_redis_answers",
     ):
         assert re.search(rf"PASSED tests/integration/\S+::{test}\b", output), test
-    run = re.search(r"mediastack-harness: run (hx-\w+)", output)
-    assert run and run[1] == run_id, output[-3000:]
+    started = re.search(r"mediastack-harness: run (hx-\w+)", output)
+    assert started and started[1] == run_id, output[-3000:]
     assert reaper.leftovers(run_id) == {}
     assert {"web", "postgres"} <= _built_services(run_id)  # what the teardown removes
     counter = f"{installed / 'bin' / 'python'} svc/app.py"
     alive = subprocess.run(["pgrep", "-f", counter], capture_output=True)
     assert alive.returncode == 1, f"a process of the project survived: {alive.stdout!r}"
-    assert (repository / "reports" / run[1] / "report.json").is_file()
+    assert (repository / "reports" / run_id / "report.json").is_file()
+    untracked = run(["git", "status", "--porcelain", "--untracked-files=all"], repository, env, 30)
+    left = [line[3:] for line in untracked.splitlines()]
+    assert not [path for path in left if path.startswith(("reports/", ".harness/"))], left

@@ -20,6 +20,7 @@ EXPECTED = {
     "tests/integration/test_harness_chromadb.py",
     "Makefile",
     ".github/workflows/integration.yml",
+    ".gitignore",
 }
 
 
@@ -65,6 +66,24 @@ def test_an_existing_pyproject_gets_the_section_and_a_makefile_gets_printed(
     assert document["project"]["name"] == "vod-archive"
     assert document["tool"]["mediastack-harness"]["backends"] == ["cablecast"]
     assert actions(tmp_path, backends=["cablecast"])["pyproject.toml"] == "unchanged"
+
+
+def test_the_workflow_runs_without_the_makefiles_targets(tmp_path: Path) -> None:
+    (tmp_path / "Makefile").write_text("test:\n\tpython -m unittest\n")
+    assert actions(tmp_path, backends=["redis"])["Makefile"] == "print"
+    workflow = yaml.safe_load((tmp_path / ".github/workflows/integration.yml").read_text())
+    runs = [step.get("run", "") for step in workflow["jobs"]["integration"]["steps"]]
+    assert not [run for run in runs if "make " in run]
+    assert "pytest -n auto --dist loadgroup tests/integration" in runs
+
+
+def test_run_output_is_ignored_and_an_existing_gitignore_is_appended_once(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("*.pyc\n/reports\n")
+    assert actions(tmp_path, backends=["redis"])[".gitignore"] == "appended"
+    assert actions(tmp_path, backends=["redis"])[".gitignore"] == "unchanged"
+    lines = (tmp_path / ".gitignore").read_text().splitlines()
+    assert lines[:2] == ["*.pyc", "/reports"] and lines[-1] == ".harness/"
+    assert "reports/" not in lines  # already ignored as /reports
 
 
 def test_an_unknown_backend_writes_nothing(tmp_path: Path) -> None:
