@@ -13,10 +13,11 @@ from typing import Any
 
 from harness import _paths, config
 from harness.errors import HarnessError
+from harness.reports.instrument import observe
 from harness.reports.latency import RECORDER
 from harness.reports.latency import stats as latency_stats
 
-__all__ = ["latency_stats", "record_latency"]
+__all__ = ["latency_stats", "observe", "record_latency"]
 
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"

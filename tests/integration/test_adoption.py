@@ -4,6 +4,7 @@ a venv outside the tree, `harness init` in an empty git repository, the project'
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import shlex
@@ -23,12 +24,15 @@ from tests.integration._outside import installed_venv, outside_env, run
 pytestmark = [pytest.mark.xdist_group("inner-runs"), pytest.mark.timeout(1200)]
 
 ADOPTER = Path(__file__).with_name("adopter_project")
+# What the project's own clients, given to harness.reports.observe, add to the report.
+OWN_CLIENTS = {"archive-db": ["SELECT"], "counter-client": ["GET /visit"]}
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv outside the checkout with the wheel built from it (and the project's own client)."""
-    return installed_venv(tmp_path_factory.mktemp("adopter-venv"), "pg8000")
+    """A venv outside the checkout with the wheel built from it (and the project's own clients)."""
+    own = ("pg8000", "psycopg2-binary", "psycopg[binary]", "requests", "tenacity")
+    return installed_venv(tmp_path_factory.mktemp("adopter-venv"), *own)
 
 
 def _built_services(run: str) -> set[str]:
@@ -110,7 +114,7 @@ def test_an_outside_project_adopts_the_installed_package(
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
-    assert re.search(r"\b6 passed\b", output), output[-3000:]
+    assert re.search(r"\b7 passed\b", output), output[-3000:]
     for test in (
         "test_the_process_service_counts_in_redis",
         "test_a_tcp_fault_on_its_backend_slows_the_service",
@@ -118,6 +122,7 @@ def test_an_outside_project_adopts_the_installed_package(
         "test_a_killed_process_comes_back",
         "test_the_postgres_proxy_carries_a_fault",
         "test_redis_answers",
+        "test_its_own_clients_are_timed_into_the_report",
     ):
         assert re.search(rf"PASSED tests/integration/\S+::{test}\b", output), test
     started = re.search(r"mediastack-harness: run (hx-\w+)", output)
@@ -127,7 +132,10 @@ def test_an_outside_project_adopts_the_installed_package(
     counter = f"{installed / 'bin' / 'python'} svc/app.py"
     alive = subprocess.run(["pgrep", "-f", counter], capture_output=True)
     assert alive.returncode == 1, f"a process of the project survived: {alive.stdout!r}"
-    assert (repository / "reports" / run_id / "report.json").is_file()
+    report = json.loads((repository / "reports" / run_id / "report.json").read_text())
+    own = {backend: sorted(report["latency"][backend]["operations"]) for backend in OWN_CLIENTS}
+    assert own == OWN_CLIENTS, own
+    assert report["latency"]["archive-db"]["operations"]["SELECT"]["without_faults"]["count"] == 2
     untracked = run(["git", "status", "--porcelain", "--untracked-files=all"], repository, env, 30)
     left = [line[3:] for line in untracked.splitlines()]
     assert not [path for path in left if path.startswith(("reports/", ".harness/"))], left

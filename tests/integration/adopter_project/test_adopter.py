@@ -1,11 +1,17 @@
 """An adopting project's suite: its process and container services and its own Postgres."""
 
 import time
+from contextlib import closing
 
 import httpx
 import pg8000.native
+import psycopg
+import psycopg2
 import pytest
+import requests
 from tenacity import Retrying, stop_after_delay, wait_fixed
+
+from harness.reports import observe
 
 
 def elapsed(call) -> float:
@@ -66,3 +72,16 @@ def test_the_postgres_proxy_carries_a_fault(backends, faults) -> None:
     with faults.down("postgres"), pytest.raises(pg8000.exceptions.InterfaceError):
         connect()
     connect()
+
+
+def test_its_own_clients_are_timed_into_the_report(backends, under_test) -> None:
+    address = backends.address("postgres")
+    dsn = {"host": address.host, "port": address.port, "user": "postgres"}
+    dsn["dbname"] = backends.isolation["postgres"]
+    with closing(observe(psycopg2.connect(**dsn), "archive-db")) as old, old.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+    with observe(psycopg.connect(**dsn), "archive-db") as new:
+        assert new.execute("SELECT 2").fetchone() == (2,)
+    session = observe(requests.Session(), "counter-client")
+    assert session.get(f"{under_test('counter').url}/visit", timeout=30).ok
