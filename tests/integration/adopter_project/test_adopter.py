@@ -5,7 +5,8 @@ import time
 import httpx
 import pg8000.native
 import pytest
-from tenacity import Retrying, stop_after_delay, wait_fixed
+
+from harness.waiting import wait_for
 
 
 def elapsed(call) -> float:
@@ -39,8 +40,14 @@ def test_its_client_survives_a_container_kill_of_the_service(under_test, faults)
     with pytest.raises(httpx.TransportError):
         httpx.get(web.url, timeout=5)
     faults.clear()  # started again and healthy
-    retrying = Retrying(stop=stop_after_delay(30), wait=wait_fixed(0.2), reraise=True)
-    answer = retrying(lambda: httpx.get(web.url, timeout=5))
+
+    def answered() -> httpx.Response | None:
+        try:
+            return httpx.get(web.url, timeout=5)
+        except httpx.TransportError:
+            return None
+
+    answer = wait_for(answered, 30, "the web service to answer again", interval=0.2)
     assert answer.status_code == 200
 
 
