@@ -11,22 +11,22 @@ lines of concurrent processes never interleave. Without `HARNESS_EVENTS_FILE` no
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
+from harness import _locks, _workers
 from harness._reached import current_test
 
 ENV = "HARNESS_EVENTS_FILE"
-MAIN = "main"
+MAIN = _workers.MAIN
 
 
 def worker() -> str:
     """This process's xdist worker id, or `main`."""
-    return os.environ.get("PYTEST_XDIST_WORKER", MAIN)
+    return _workers.current()
 
 
 def emit(kind: str, **fields: Any) -> None:
@@ -39,8 +39,8 @@ def emit(kind: str, **fields: Any) -> None:
     with contextlib.suppress(OSError):
         descriptor = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-            os.write(descriptor, line.encode())
+            with _locks.held(descriptor):
+                os.write(descriptor, line.encode())
         finally:
             os.close(descriptor)
 

@@ -32,3 +32,10 @@ def read_up_record() -> dict[str, Any]:
 def clear_up_record() -> None:
     """Forget the `harness up` stack (after `harness down`)."""
     _record_path().unlink(missing_ok=True)
+
+
+def attached_project(value: str) -> str:
+    """The project `--attach-stack` names: `@up` (its bare form) is the `harness up` stack."""
+    if value != "@up":
+        return value
+    return str(read_up_record()["project"])

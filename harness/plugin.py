@@ -10,35 +10,42 @@ One stack per test run, shared by every pytest-xdist worker:
 
 Each worker gets its own slice of the shared backends: a Redis database, a Chroma tenant and
 database, and a namespace header for the mocks.
+
+This module holds the hooks and fixtures; the machinery behind them lives in private modules, one
+job each: `_options` (command-line options), `_run` (run id, owner, SIGTERM, shared directory),
+`_shared_stack` (start once under a lock, attach, tear down), `_backends` (a worker's view of the
+stack), `_exclusive` (exclusive tests), `_workers` (which xdist process this is).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
-import signal
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from filelock import FileLock
 
-from harness import _events, _labels, _reached, reaper, topology
+from harness import _events, _exclusive, _options, _reached, _run, _shared_stack, _workers
 from harness import config as harness_config
+from harness._backends import NAMESPACE_HEADER, ServiceUnderTest, WorkerBackends
+from harness._state import attached_project
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults
 from harness.prometheus import Prometheus
 from harness.reports.instrument import httpx_hooks, observe_chroma, observe_redis
-from harness.stack import Address, Stack, new_project_name
+from harness.stack import Stack
 
-NAMESPACE_HEADER = "X-Harness-Namespace"
-STATE_FILE = "harness-stack.json"
+__all__ = [
+    "FIXTURE_SERVICES",
+    "LITELLM_MASTER_KEY",
+    "NAMESPACE_HEADER",
+    "ServiceUnderTest",
+    "WorkerBackends",
+]
+
 LITELLM_MASTER_KEY = os.environ.get("HARNESS_LITELLM_MASTER_KEY", "sk-harness-master")
 
 # Which fixture reaches which service: a failing test gets the logs of those it used.
@@ -52,83 +59,19 @@ FIXTURE_SERVICES = {
     "prometheus": "prometheus",
 }
 
-
-@dataclass(frozen=True)
-class Settings:
-    """The plugin's command-line options."""
-
-    services: tuple[str, ...]
-    keep: bool
-    attach: str | None
-    health_timeout: float
+# This process's stack and backends, for the failure report's logs.
+ACTIVE_STACK = pytest.StashKey[Stack]()
+ACTIVE_BACKENDS = pytest.StashKey[WorkerBackends]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("mediastack-harness")
-    group.addoption(
-        "--stack-services",
-        default=os.environ.get("HARNESS_SERVICES", ""),
-        help="comma-separated services to start (default: all; env HARNESS_SERVICES)",
-    )
-    group.addoption(
-        "--keep-stack", action="store_true", help="leave the stack running after the run"
-    )
-    group.addoption(
-        "--attach-stack",
-        nargs="?",
-        const="@up",
-        default=None,
-        metavar="PROJECT",
-        help="use a running stack (default: the one `harness up` / `make up` started)",
-    )
-    group.addoption(
-        "--health-timeout",
-        type=float,
-        default=None,
-        help="seconds to wait for healthy services (default: the project's health-timeout)",
-    )
+    _options.add_options(parser)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from harness import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
-
-
-def _config_problem() -> str | None:
-    try:
-        harness_config.current()
-    except HarnessError as error:
-        return str(error)
-    return None
-
-
-def _settings(config: pytest.Config) -> Settings:
-    problem = _config_problem()
-    if problem:  # no configuration (or a bad one): one line, naming the fix
-        pytest.fail(problem, pytrace=False)
-    project = harness_config.current()
-    services = tuple(s.strip() for s in config.getoption("stack_services").split(",") if s.strip())
-    topology.load().select(services)  # unknown names fail here, listing the known ones
-    timeout = config.getoption("health_timeout")
-    return Settings(
-        services=services,
-        keep=config.getoption("keep_stack"),
-        attach=config.getoption("attach_stack"),
-        health_timeout=project.config.health_timeout if timeout is None else timeout,
-    )
-
-
-def _is_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
-def _run_id(config: pytest.Config) -> str:
-    """The run's compose project: from PYTEST_XDIST_TESTRUNUID (same in every worker) or fresh."""
-    if _is_worker(config):
-        return os.environ["HARNESS_RUN_ID"]
-    uid = getattr(config.option, "testrunuid", None)
-    return new_project_name(uid)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -143,166 +86,56 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     if project is not None:
         os.environ.update(project.environment())
-    if _is_worker(config):
+    if _workers.is_worker(config):
         return
     # The controller owns the run; workers inherit these when xdist spawns them.
-    if getattr(config.option, "testrunuid", "missing") is None:
-        config.option.testrunuid = os.urandom(16).hex()
-    os.environ["HARNESS_RUN_ID"] = _run_id(config)
-    os.environ["HARNESS_OWNER"] = _labels.owner_token()
-    if config.getoption("keep_stack"):
-        os.environ["HARNESS_OWNER"] = _labels.KEPT
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def _terminate(signum: int, frame: Any) -> None:  # SIGTERM takes the Ctrl-C path
-        signal.signal(signal.SIGTERM, previous)
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    if previous in (signal.SIG_DFL, None):
-        signal.signal(signal.SIGTERM, _terminate)
-
-
-def _shared_dir(config: pytest.Config) -> Path:
-    basetemp = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
-    return basetemp.parent if _is_worker(config) else basetemp
+    _run.begin(config)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
-    if _is_worker(config) or config.getoption("attach_stack"):
+    if _workers.is_worker(config) or config.getoption("attach_stack"):
         return
-    state = _shared_dir(config) / STATE_FILE
-    if not state.exists():
-        return
-    record = json.loads(state.read_text())
-    if config.getoption("keep_stack") and not record.get("error"):
-        run = record["project"]
-        print(f"\nmediastack-harness: stack {run} kept; attach with --attach-stack {run}")
-        return
-    Stack(record["project"]).down()
+    _shared_stack.tear_down(_run.shared_dir(config), keep=config.getoption("keep_stack"))
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    if _is_worker(config):
+    if _workers.is_worker(config):
         return None
     return f"mediastack-harness: run {os.environ.get('HARNESS_RUN_ID')}"
 
 
 # -- the shared stack ------------------------------------------------------------------------
-_ACTIVE: dict[str, Any] = {}  # this process's stack and backends
-
-
-def _attached_project(value: str) -> str:
-    if value != "@up":
-        return value
-    from harness._state import read_up_record
-
-    return read_up_record()["project"]
-
-
 @pytest.fixture(scope="session")
 def harness_run(pytestconfig: pytest.Config) -> str:
     """The run id: the compose project name and the label on everything the run creates."""
     attach = pytestconfig.getoption("attach_stack")
-    return _attached_project(attach) if attach else _run_id(pytestconfig)
+    return attached_project(attach) if attach else _run.run_id(pytestconfig)
 
 
 @pytest.fixture(scope="session")
 def stack(pytestconfig: pytest.Config, harness_run: str) -> Stack:
     """The run's stack, started once for all xdist workers and healthy."""
-    settings = _settings(pytestconfig)
+    settings = _options.settings(pytestconfig)
     if settings.attach:
-        attached = Stack(harness_run)
-        wanted = [s.name for s in attached.topology.select(settings.services)]
-        missing = sorted(set(wanted) - set(attached.running_services()))
-        if missing:
-            pytest.fail(
-                f"stack {harness_run} has no running {', '.join(missing)}: `harness up` first"
-            )
-        _ACTIVE["stack"] = attached
-        return attached
-    shared = _shared_dir(pytestconfig)
-    owner = os.environ.get("HARNESS_OWNER", _labels.owner_token())
-    started = Stack(harness_run, owner=owner)
-    with FileLock(str(shared / "harness-stack.lock")):
-        state = shared / STATE_FILE
-        if state.exists():
-            record = json.loads(state.read_text())
-            if record.get("error"):
-                pytest.fail(f"the stack failed to start in another worker: {record['error']}")
-        else:
-            try:
-                names = started.up(settings.services, timeout=settings.health_timeout)
-            except HarnessError as error:
-                state.write_text(json.dumps({"project": harness_run, "error": str(error)}))
-                raise
-            state.write_text(json.dumps({"project": harness_run, "services": names}))
-    _ACTIVE["stack"] = started
+        started = _shared_stack.attach(harness_run, settings.services)
+    else:
+        started = _shared_stack.start_once(
+            _run.shared_dir(pytestconfig),
+            harness_run,
+            _run.owner(),
+            settings.services,
+            settings.health_timeout,
+        )
+    pytestconfig.stash[ACTIVE_STACK] = started
     return started
 
 
 # -- per-worker clients -----------------------------------------------------------------------
-def _worker_index(worker_id: str) -> int:
-    return int(worker_id[2:]) if worker_id.startswith("gw") else 0
-
-
 @pytest.fixture(scope="session")
 def harness_namespace(harness_run: str, worker_id: str) -> str:
     """This worker's namespace on the shared stack (mock header, Chroma tenant, key prefix)."""
     return f"{harness_run}-{worker_id}"
-
-
-class WorkerBackends:
-    """The shared stack as one worker sees it: its own Toxiproxy proxy in front of each backend
-    and each service under test."""
-
-    def __init__(
-        self, stack: Stack, namespace: str, hook: Any = None, worker_id: str = "master"
-    ) -> None:
-        self.stack, self.namespace, self.worker_id = stack, namespace, worker_id
-        self._hook = hook
-        self._addresses: dict[str, Address] = {}
-        self.isolation: dict[str, Any] = {}  # what `pytest_harness_isolate_backend` returned
-        self.reached: dict[str, set[str]] = {}  # test node id -> services it asked for
-
-    def address(self, service: str) -> Address:
-        """This worker's client-facing address of `service` (faults here touch no other worker)."""
-        self.reached.setdefault(_reached.current_test(), set()).add(service)
-        if service not in self._addresses:
-            self.stack.topology.reachable(service)
-            self._addresses.update(self.stack.ensure_proxies([service], self.namespace))
-            own = service in self.stack.topology.services and self.stack.topology.get(service).own
-            if own and self._hook is not None:
-                self.isolation[service] = self._hook.pytest_harness_isolate_backend(
-                    name=service,
-                    address=self._addresses[service],
-                    namespace=self.namespace,
-                    worker_id=self.worker_id,
-                )
-        return self._addresses[service]
-
-    def handed_out(self) -> list[str]:
-        """Every service this worker has a proxy address of."""
-        return sorted(self._addresses)
-
-
-@dataclass(frozen=True)
-class ServiceUnderTest:
-    """A service under test as this worker reaches it: through a proxy of the worker's own, so
-    TCP faults on it (`faults.latency("api", 200)`) touch no other worker."""
-
-    name: str
-    address: Address
-    stack: Stack
-
-    @property
-    def url(self) -> str:
-        """`http://127.0.0.1:<port>` of this worker's proxy in front of it."""
-        return self.address.url
-
-    def logs(self, tail: int = 50) -> str:
-        """Its last output lines (a process's, or its container's)."""
-        return self.stack.logs(self.name, tail)
 
 
 @pytest.fixture(scope="session")
@@ -311,9 +144,9 @@ def backends(
 ) -> Iterator[WorkerBackends]:
     """`backends.address("redis")`: this worker's proxy address for a backend."""
     worker = WorkerBackends(stack, harness_namespace, request.config.hook, worker_id)
-    _ACTIVE["backends"] = worker
+    request.config.stash[ACTIVE_BACKENDS] = worker
     yield worker
-    for service in worker._addresses:  # leave nothing behind on a long-lived (attached) stack
+    for service in worker.handed_out():  # leave nothing behind on a long-lived (attached) stack
         with contextlib.suppress(HarnessError):
             stack.toxiproxy.delete(stack.proxy_name(service, harness_namespace))
             _events.emit("proxy deleted", proxy=stack.proxy_name(service, harness_namespace))
@@ -325,7 +158,7 @@ def redis_client(backends: WorkerBackends, worker_id: str) -> Iterator[Any]:
     import redis
 
     address = backends.address("redis")
-    database = 1 + _worker_index(worker_id) % 63
+    database = 1 + _workers.worker_index(worker_id) % 63
     client = observe_redis(redis.Redis(host=address.host, port=address.port, db=database))
     client.flushdb()
     yield client
@@ -458,11 +291,6 @@ def isolated_service(harness_run: str) -> Iterator[Callable[..., Any]]:
 
 
 # -- faults ------------------------------------------------------------------------------------
-def _xdist_workers(config: pytest.Config) -> int:
-    workerinput = getattr(config, "workerinput", None)
-    return int(workerinput["workercount"]) if workerinput else 1
-
-
 @pytest.fixture
 def faults(
     request: pytest.FixtureRequest, stack: Stack, harness_namespace: str
@@ -473,7 +301,7 @@ def faults(
     `@pytest.mark.exclusive_stack` (or a single worker), or an `isolated_service(...)` target.
     """
     exclusive = request.node.get_closest_marker("exclusive_stack") is not None
-    alone = exclusive or _xdist_workers(request.config) == 1
+    alone = exclusive or _workers.worker_count(request.config) == 1
 
     def shared_guard(layer: str, service: str) -> None:
         if not alone:
@@ -494,25 +322,11 @@ def faults(
 # -- exclusive tests: a fair reader/writer lock over the shared stack, across workers -----------
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
-    if _xdist_workers(item.config) == 1:
+    if _workers.worker_count(item.config) == 1:
         return (yield)
-    shared = _shared_dir(item.config)
     exclusive = item.get_closest_marker("exclusive_stack") is not None
-    with (
-        open(shared / "harness-turnstile.lock", "a") as turnstile,
-        open(shared / "harness-exclusive.lock", "a") as stack_lock,
-    ):
-        fcntl.flock(turnstile, fcntl.LOCK_EX)  # a waiting exclusive test blocks new shared ones
-        fcntl.flock(stack_lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        fcntl.flock(turnstile, fcntl.LOCK_UN)
-        if exclusive:
-            _events.emit("exclusive entered", test=item.nodeid)
-        try:
-            return (yield)
-        finally:
-            if exclusive:
-                _events.emit("exclusive left", test=item.nodeid)
-            fcntl.flock(stack_lock, fcntl.LOCK_UN)
+    with _exclusive.turn(_run.shared_dir(item.config), item.nodeid, exclusive):
+        return (yield)
 
 
 # -- failure reports ----------------------------------------------------------------------------
@@ -520,14 +334,10 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     used = getattr(item, "fixturenames", ())
-    if report.failed and "stack" in used and "stack" in _ACTIVE:
-        shared = _ACTIVE["stack"]
-        services = _reached.services(item, FIXTURE_SERVICES, _ACTIVE.get("backends"))
+    shared = item.config.stash.get(ACTIVE_STACK, None)
+    if report.failed and "stack" in used and shared is not None:
+        backends = item.config.stash.get(ACTIVE_BACKENDS, None)
+        services = _reached.services(item, FIXTURE_SERVICES, backends)
         for service in services or shared.running_services():
             report.sections.append((f"harness logs: {service}", shared.logs(service)))
     return report
-
-
-def leftovers_of(run: str) -> dict[str, list[str]]:
-    """Whatever still carries the run's label (for teardown tests)."""
-    return reaper.leftovers(run)

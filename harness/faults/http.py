@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 
+from harness._backends import NAMESPACE_HEADER
 from harness.faults._base import Fault, FaultError, require
 
-NAMESPACE_HEADER = "X-Harness-Namespace"
 MOCKS = ("comfyui", "wan2gp", "cablecast")
 
 

@@ -16,14 +16,20 @@ from typing import Any
 
 import pytest
 
-from harness import _events, reports
+from harness import _events, _workers, reports
+from harness._state import attached_project
 from harness.reports import resources, writer
 from harness.reports.collect import PROPERTY, RunCollector
 from harness.reports.latency import RECORDER
 
 EVENTS_FILE = "events.jsonl"
 FAULTS = pytest.StashKey[Any]()
-_STATE: dict[str, Any] = {}
+# The run's state in the controller: the event log set aside while this run's is in use (None:
+# there was none), the collector of test reports, the container sampler.
+OUTER_EVENTS = pytest.StashKey[str | None]()
+COLLECTOR = pytest.StashKey[RunCollector]()
+SAMPLER = pytest.StashKey[resources.ResourceSampler]()
+_COLLECTING = "mediastack-harness-reports-collecting"  # the controller's collecting plugin
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,18 +50,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _is_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
 def _sampled_project(config: pytest.Config, run: str) -> str:
     attach = config.getoption("attach_stack", None)
     if not attach:
         return run
-    from harness.plugin import _attached_project
-
     try:
-        return _attached_project(attach)
+        return attached_project(attach)
     except Exception:
         return run
 
@@ -65,18 +65,19 @@ def pytest_configure(config: pytest.Config) -> None:
     """The controller names its run's event log (an outer run's is set aside meanwhile);
     workers inherit it when xdist spawns them."""
     run = os.environ.get("HARNESS_RUN_ID")
-    if _is_worker(config) or not run:
+    if _workers.is_worker(config) or not run:
         return
     directory = reports.reports_dir(config.getoption("harness_reports")) / run
     with contextlib.suppress(OSError):
         directory.mkdir(parents=True, exist_ok=True)
-        _STATE["outer_events"] = os.environ.get(_events.ENV)
+        config.stash[OUTER_EVENTS] = os.environ.get(_events.ENV)
         os.environ[_events.ENV] = str(directory / EVENTS_FILE)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if "outer_events" in _STATE:
-        outer = _STATE.pop("outer_events")
+    if OUTER_EVENTS in config.stash:
+        outer = config.stash[OUTER_EVENTS]
+        del config.stash[OUTER_EVENTS]
         if outer is None:
             os.environ.pop(_events.ENV, None)
         else:
@@ -86,15 +87,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
-    if _is_worker(config):
+    if _workers.is_worker(config):
         return
     from harness.stack import new_project_name
 
     run = os.environ.get("HARNESS_RUN_ID") or new_project_name()
-    _STATE["collector"] = RunCollector(run)
+    collector = config.stash[COLLECTOR] = RunCollector(run)
+    config.pluginmanager.register(_Collecting(collector), _COLLECTING)
     source = resources.docker_source(_sampled_project(config, run))
     interval = config.getoption("harness_sample_interval")
-    _STATE["sampler"] = resources.ResourceSampler(source, interval).start()
+    config.stash[SAMPLER] = resources.ResourceSampler(source, interval).start()
 
 
 # -- every test process: latency samples and faults of the running test ----------------------
@@ -144,19 +146,34 @@ def _plain(value: Any) -> Any:
 
 
 # -- the controller: collect, then write ------------------------------------------------------
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    collector = _STATE.get("collector")
-    if collector is not None:
-        collector.add(report)
+def _take(config: pytest.Config, key: pytest.StashKey[Any]) -> Any:
+    """The stashed value of `key` (None if unset), removed from the stash."""
+    value = config.stash.get(key, None)
+    if key in config.stash:
+        del config.stash[key]
+    return value
+
+
+class _Collecting:
+    """Hands every test report the controller receives to the run's collector (registered for
+    the session)."""
+
+    def __init__(self, collector: RunCollector) -> None:
+        self.collector = collector
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.collector.add(report)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
-    collector: RunCollector | None = _STATE.pop("collector", None)
-    sampler: resources.ResourceSampler | None = _STATE.pop("sampler", None)
-    if _is_worker(config) or collector is None:
+    collector: RunCollector | None = _take(config, COLLECTOR)
+    sampler: resources.ResourceSampler | None = _take(config, SAMPLER)
+    if config.pluginmanager.has_plugin(_COLLECTING):
+        config.pluginmanager.unregister(name=_COLLECTING)
+    if _workers.is_worker(config) or collector is None:
         return
     sampled = sampler.stop() if sampler else {}
     if not collector.tests:

@@ -31,7 +31,7 @@ OWN_CLIENTS = {"archive-db": ["SELECT"], "counter-client": ["GET /visit"]}
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv outside the checkout with the wheel built from it (and the project's own clients)."""
-    own = ("pg8000", "psycopg2-binary", "psycopg[binary]", "requests", "tenacity")
+    own = ("pg8000", "psycopg2-binary", "psycopg[binary]", "requests")
     return installed_venv(tmp_path_factory.mktemp("adopter-venv"), *own)
 
 

@@ -103,14 +103,12 @@ def test_two_workers_at_once_one_faulted_the_other_unaffected(inner_pytest, tmp_
     source = """
 import os, pathlib, statistics, time
 import pytest
+from harness.waiting import wait_for
 
 DIR = pathlib.Path(os.environ["INNER_DIR"])
 
 def wait(name):
-    deadline = time.monotonic() + 60
-    while not (DIR / name).exists():
-        assert time.monotonic() < deadline, f"no {name}"
-        time.sleep(0.05)
+    wait_for(lambda: (DIR / name).exists(), 60, name, interval=0.05)
 
 def rtt(client):
     client.ping()

@@ -9,8 +9,8 @@ import psycopg
 import psycopg2
 import pytest
 import requests
-from tenacity import Retrying, stop_after_delay, wait_fixed
 
+from harness import wait_for
 from harness.reports import observe
 
 
@@ -45,8 +45,14 @@ def test_its_client_survives_a_container_kill_of_the_service(under_test, faults)
     with pytest.raises(httpx.TransportError):
         httpx.get(web.url, timeout=5)
     faults.clear()  # started again and healthy
-    retrying = Retrying(stop=stop_after_delay(30), wait=wait_fixed(0.2), reraise=True)
-    answer = retrying(lambda: httpx.get(web.url, timeout=5))
+
+    def answered() -> httpx.Response | None:
+        try:
+            return httpx.get(web.url, timeout=5)
+        except httpx.TransportError:
+            return None
+
+    answer = wait_for(answered, 30, "the web service to answer again", interval=0.2)
     assert answer.status_code == 200
 
 

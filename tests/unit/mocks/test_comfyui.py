@@ -6,7 +6,6 @@ import copy
 import io
 import json
 import struct
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,6 +17,8 @@ import httpx
 import pytest
 import websocket
 from PIL import Image
+
+from harness.waiting import wait_for
 
 H = "X-Harness-Namespace"
 MAGIC = "__MOCK_EXECUTION_ERROR__"
@@ -114,16 +115,6 @@ def read_until_done(ws: websocket.WebSocket, prompt_id: str) -> list[Any]:
                 return frames
         else:
             frames.append(out)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met before deadline")
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -460,7 +451,12 @@ def test_prompt_without_client_id_gets_only_broadcast_progress(
     cid = uuid.uuid4().hex
     ws = connect(addr, cid, namespace)
     pid = api.post("/prompt", json={"prompt": example_prompt()}).json()["prompt_id"]
-    entry = wait_for(lambda: api.get(f"/history/{pid}").json().get(pid))
+    entry = wait_for(
+        lambda: api.get(f"/history/{pid}").json().get(pid),
+        20,
+        "the prompt's history",
+        interval=0.02,
+    )
     assert entry["status"]["status_str"] == "success"
     assert "client_id" not in entry["prompt"][3]
     ws.settimeout(0.5)
@@ -595,7 +591,12 @@ def test_queue_listing_delete_and_clear(api: httpx.Client) -> None:
     slow = example_prompt()
     slow["3"]["inputs"]["steps"] = 2000
     ids = [api.post("/prompt", json={"prompt": slow}).json()["prompt_id"] for _ in range(4)]
-    queue = wait_for(lambda: (q := api.get("/queue").json())["queue_running"] and q)
+    queue = wait_for(
+        lambda: (q := api.get("/queue").json())["queue_running"] and q,
+        20,
+        "a running queue",
+        interval=0.02,
+    )
     assert [i[1] for i in queue["queue_running"]] == ids[:1]
     assert [i[1] for i in queue["queue_pending"]] == ids[1:]
     assert queue["queue_pending"][0][0] == 1 and queue["queue_pending"][0][4] == ["9"]
@@ -606,7 +607,12 @@ def test_queue_listing_delete_and_clear(api: httpx.Client) -> None:
     api.post("/queue", json={"clear": True})
     assert api.get("/queue").json()["queue_pending"] == []
     api.post("/interrupt")
-    wait_for(lambda: api.get("/prompt").json()["exec_info"]["queue_remaining"] == 0)
+    wait_for(
+        lambda: api.get("/prompt").json()["exec_info"]["queue_remaining"] == 0,
+        20,
+        "an empty queue",
+        interval=0.02,
+    )
     assert list(api.get("/history").json()) == ids[:1]
 
 
@@ -615,7 +621,9 @@ def test_front_and_number_ordering(api: httpx.Client) -> None:
     slow = example_prompt()
     slow["3"]["inputs"]["steps"] = 2000
     first = api.post("/prompt", json={"prompt": slow}).json()
-    wait_for(lambda: api.get("/queue").json()["queue_running"])
+    wait_for(
+        lambda: api.get("/queue").json()["queue_running"], 20, "a running queue", interval=0.02
+    )
     back = api.post("/prompt", json={"prompt": slow}).json()
     front = api.post("/prompt", json={"prompt": slow, "front": True}).json()
     explicit = api.post("/prompt", json={"prompt": slow, "number": -10}).json()
@@ -638,7 +646,9 @@ def test_history_listing_and_deletion(api: httpx.Client) -> None:
         api.post("/prompt", json={"prompt": example_prompt(seed=i)}).json()["prompt_id"]
         for i in range(3)
     ]
-    wait_for(lambda: len(api.get("/history").json()) == 3)
+    wait_for(
+        lambda: len(api.get("/history").json()) == 3, 20, "three history entries", interval=0.02
+    )
     assert list(api.get("/history").json()) == ids
     assert list(api.get("/history", params={"max_items": 2}).json()) == ids[1:]
     assert list(api.get("/api/history", params={"max_items": 1, "offset": 0}).json()) == ids[:1]
@@ -680,7 +690,9 @@ def test_any_prompt_id_is_accepted(api: httpx.Client, given: Any) -> None:
     assert r.status_code == 200
     pid = r.json()["prompt_id"]
     assert pid == str(given)
-    assert wait_for(lambda: api.get(f"/history/{pid}").json())[pid]["status"]["completed"]
+    assert wait_for(
+        lambda: api.get(f"/history/{pid}").json(), 20, "the prompt's history", interval=0.02
+    )[pid]["status"]["completed"]
 
 
 @pytest.mark.parametrize(
@@ -702,7 +714,7 @@ def test_client_prompt_id_is_used(api: httpx.Client) -> None:
         api.post("/prompt", json={"prompt": example_prompt(), "prompt_id": pid}).json()["prompt_id"]
         == pid
     )
-    wait_for(lambda: api.get(f"/history/{pid}").json())
+    wait_for(lambda: api.get(f"/history/{pid}").json(), 20, "the prompt's history", interval=0.02)
 
 
 def test_unknown_or_missing_class_type_is_invalid_prompt(api: httpx.Client) -> None:
@@ -828,7 +840,12 @@ def test_partially_valid_prompt_runs_good_outputs(api: httpx.Client) -> None:
     body = r.json()
     assert body["node_errors"]["11"]["dependent_outputs"] == ["10"]
     assert body["node_errors"]["11"]["errors"][0]["type"] == "required_input_missing"
-    entry = wait_for(lambda: api.get(f"/history/{body['prompt_id']}").json())
+    entry = wait_for(
+        lambda: api.get(f"/history/{body['prompt_id']}").json(),
+        20,
+        "the prompt's history",
+        interval=0.02,
+    )
     assert list(entry[body["prompt_id"]]["outputs"]) == ["9"]
 
 
@@ -837,7 +854,9 @@ def test_partially_valid_prompt_runs_good_outputs(api: httpx.Client) -> None:
 
 def test_view_path_checks(addr: str, api: httpx.Client) -> None:
     pid = api.post("/prompt", json={"prompt": example_prompt()}).json()["prompt_id"]
-    entry = wait_for(lambda: api.get(f"/history/{pid}").json())
+    entry = wait_for(
+        lambda: api.get(f"/history/{pid}").json(), 20, "the prompt's history", interval=0.02
+    )
     image = entry[pid]["outputs"]["9"]["images"][0]
     ok = api.get("/view", params={"filename": image["filename"], "type": "output", "subfolder": ""})
     assert ok.status_code == 200 and ok.headers["content-type"] == "image/png"
@@ -885,7 +904,9 @@ def test_upload_load_image_and_preview(api: httpx.Client) -> None:
         "3": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}},
     }
     pid = api.post("/prompt", json={"prompt": prompt}).json()["prompt_id"]
-    outputs = wait_for(lambda: api.get(f"/history/{pid}").json())[pid]["outputs"]
+    outputs = wait_for(
+        lambda: api.get(f"/history/{pid}").json(), 20, "the prompt's history", interval=0.02
+    )[pid]["outputs"]
     saved = outputs["2"]["images"][0]
     assert saved == {"filename": "up_00001_.png", "subfolder": "sub", "type": "output"}
     view = api.get("/view", params=saved)
@@ -961,7 +982,9 @@ def test_namespaces_are_isolated(addr: str, base: str, namespace: str) -> None:
         ws_b = connect(addr, "watcher", namespace + "b")
         json.loads(ws_b.recv())
         pid = a.post("/prompt", json={"prompt": example_prompt()}).json()["prompt_id"]
-        entry = wait_for(lambda: a.get(f"/history/{pid}").json())
+        entry = wait_for(
+            lambda: a.get(f"/history/{pid}").json(), 20, "the prompt's history", interval=0.02
+        )
         image = entry[pid]["outputs"]["9"]["images"][0]
         assert b.get(f"/history/{pid}").json() == {}
         assert b.get("/history").json() == {}
@@ -1047,7 +1070,12 @@ def test_saved_png_carries_prompt_and_workflow_chunks(api: httpx.Client) -> None
     workflow = {"nodes": [], "links": [], "version": 0.4}
     body = {"prompt": prompt, "extra_data": {"extra_pnginfo": {"workflow": workflow}}}
     pid = api.post("/prompt", json=body).json()["prompt_id"]
-    entry = wait_for(lambda: api.get(f"/history/{pid}").json().get(pid))
+    entry = wait_for(
+        lambda: api.get(f"/history/{pid}").json().get(pid),
+        20,
+        "the prompt's history",
+        interval=0.02,
+    )
     image = entry["outputs"]["9"]["images"][0]
     png = Image.open(io.BytesIO(api.get("/view", params=image).content))
     assert json.loads(png.text["prompt"]) == prompt
@@ -1142,7 +1170,12 @@ def test_model_free_graph_gives_the_real_servers_shapes(
     api: httpx.Client, prompt: dict[str, Any], expected: dict[str, Any]
 ) -> None:
     pid = api.post("/prompt", json={"prompt": prompt}).json()["prompt_id"]
-    entry = wait_for(lambda: api.get(f"/history/{pid}").json().get(pid))
+    entry = wait_for(
+        lambda: api.get(f"/history/{pid}").json().get(pid),
+        20,
+        "the prompt's history",
+        interval=0.02,
+    )
     got = {}
     for node, out in entry["outputs"].items():
         got[node] = []

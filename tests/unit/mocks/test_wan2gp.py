@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from harness.mocks.wan2gp._video import frame_pixels
+from harness.waiting import wait_for
 
 # Real source: deepbeepmeep/Wan2GP, commit 8681e9f777f9f847f74a0bdefd13d5b9a6efe12d.
 REAL = "deepbeepmeep/Wan2GP@8681e9f7"
@@ -89,16 +89,6 @@ def _gallery_files(client: Client) -> list[str]:
     return [item["video"] for item in gallery["value"]]
 
 
-def _wait_for(condition: Callable[[], Any], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)  # poll interval while waiting on a condition (with deadline)
-    raise AssertionError("condition not met before the deadline")
-
-
 def test_generation_chain_produces_a_real_mp4(client: Client, base: str, namespace: str) -> None:
     queue = _enqueue(client, "a red fox in snow", frames=24, steps=3, seed=1234)
     assert "a red fox in snow" in queue
@@ -143,7 +133,7 @@ def test_abort_stops_the_running_generation(client: Client) -> None:
     _enqueue(client, "very long render", frames=8, steps=100)
     client.predict(api_name="/activate_status")
     job = client.submit(api_name="/process_tasks")
-    _wait_for(lambda: len(job.outputs()) >= 3)  # started and denoising
+    wait_for(lambda: len(job.outputs()) >= 3, 20, "the job started and denoising", interval=0.01)
     client.predict(api_name="/abort_generation")
     job.result(timeout=30)
     assert len(job.outputs()) < 100

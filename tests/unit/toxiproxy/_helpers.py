@@ -12,25 +12,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 
+from harness.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
-    """Poll `predicate` until it returns a truthy value; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 class ToxiproxyProcess:
@@ -48,9 +37,9 @@ class ToxiproxyProcess:
             [*cmd, *args], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
         try:
-            self.port = wait_until(self._listening, 30.0, "toxiproxy to listen")
+            self.port = wait_for(self._listening, 30.0, "toxiproxy to listen", interval=0.01)
             self.url = f"http://127.0.0.1:{self.port}"
-            wait_until(self._ready, 30.0, "toxiproxy /version")
+            wait_for(self._ready, 30.0, "toxiproxy /version", interval=0.01)
         except BaseException:
             self.stop()
             raise

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 
 from ._helpers import (
     ROOT,
@@ -21,7 +20,6 @@ from ._helpers import (
     create_proxy,
     recv_exactly,
     round_trip,
-    wait_until,
 )
 
 
@@ -185,8 +183,3 @@ def test_seed_makes_toxicity_reproducible(echo: EchoServer) -> None:
             server.stop()
     assert patterns[0] == patterns[1]
     assert len(set(patterns[0])) == 2
-
-
-def test_wait_until_fails_on_deadline() -> None:
-    with pytest.raises(AssertionError, match="timed out"):
-        wait_until(lambda: False, timeout=0.05, what="nothing")

@@ -1,0 +1,81 @@
+"""The shared stack as one xdist worker sees it: its own proxies, its own namespace.
+
+`WorkerBackends` and `ServiceUnderTest` are public API: the `backends` and `under_test`
+fixtures hand them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from harness import _reached
+from harness.stack import Address, Stack
+
+if TYPE_CHECKING:
+    from pluggy import HookRelay
+
+# The header that puts a request to a mock into a worker's namespace (its own state and faults).
+NAMESPACE_HEADER = "X-Harness-Namespace"
+
+
+class WorkerBackends:
+    """The shared stack as one worker sees it: its own Toxiproxy proxy in front of each backend
+    and each service under test."""
+
+    def __init__(
+        self,
+        stack: Stack,
+        namespace: str,
+        hook: HookRelay | None = None,
+        worker_id: str = "master",
+    ) -> None:
+        """`namespace`: this worker's slice of the stack (its proxies' suffix, its mock
+        namespace); `hook`: pytest's hook relay, to call `pytest_harness_isolate_backend` the
+        first time a project's own backend is reached; `worker_id`: xdist's (`gw0` …)."""
+        self.stack: Stack = stack
+        self.namespace: str = namespace
+        self.worker_id: str = worker_id
+        self._hook = hook
+        self._addresses: dict[str, Address] = {}
+        self.isolation: dict[str, Any] = {}  # what `pytest_harness_isolate_backend` returned
+        self.reached: dict[str, set[str]] = {}  # test node id -> services it asked for
+
+    def address(self, service: str) -> Address:
+        """This worker's client-facing address of `service` (faults here touch no other worker)."""
+        self.reached.setdefault(_reached.current_test(), set()).add(service)
+        if service not in self._addresses:
+            self.stack.topology.reachable(service)
+            self._addresses.update(self.stack.ensure_proxies([service], self.namespace))
+            own = service in self.stack.topology.services and self.stack.topology.get(service).own
+            if own and self._hook is not None:
+                self.isolation[service] = self._hook.pytest_harness_isolate_backend(
+                    name=service,
+                    address=self._addresses[service],
+                    namespace=self.namespace,
+                    worker_id=self.worker_id,
+                )
+        return self._addresses[service]
+
+    def handed_out(self) -> list[str]:
+        """Every service this worker has a proxy address of."""
+        return sorted(self._addresses)
+
+
+@dataclass(frozen=True)
+class ServiceUnderTest:
+    """A service under test as this worker reaches it: through a proxy of the worker's own, so
+    TCP faults on it (`faults.latency("api", 200)`) touch no other worker."""
+
+    name: str
+    address: Address
+    stack: Stack
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:<port>` of this worker's proxy in front of it."""
+        return self.address.url
+
+    def logs(self, tail: int = 50) -> str:
+        """Its last output lines (a process's, or its container's)."""
+        return self.stack.logs(self.name, tail)

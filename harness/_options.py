@@ -1,0 +1,75 @@
+"""The plugin's command-line options, and the settings a run reads from them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from harness import config as harness_config
+from harness import topology
+from harness.errors import HarnessError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The plugin's command-line options."""
+
+    services: tuple[str, ...]
+    keep: bool
+    attach: str | None
+    health_timeout: float
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """`--stack-services`, `--keep-stack`, `--attach-stack`, `--health-timeout`."""
+    group = parser.getgroup("mediastack-harness")
+    group.addoption(
+        "--stack-services",
+        default=os.environ.get("HARNESS_SERVICES", ""),
+        help="comma-separated services to start (default: all; env HARNESS_SERVICES)",
+    )
+    group.addoption(
+        "--keep-stack", action="store_true", help="leave the stack running after the run"
+    )
+    group.addoption(
+        "--attach-stack",
+        nargs="?",
+        const="@up",
+        default=None,
+        metavar="PROJECT",
+        help="use a running stack (default: the one `harness up` / `make up` started)",
+    )
+    group.addoption(
+        "--health-timeout",
+        type=float,
+        default=None,
+        help="seconds to wait for healthy services (default: the project's health-timeout)",
+    )
+
+
+def _config_problem() -> str | None:
+    try:
+        harness_config.current()
+    except HarnessError as error:
+        return str(error)
+    return None
+
+
+def settings(config: pytest.Config) -> Settings:
+    """The options, checked: a missing or bad project configuration, or an unknown service,
+    fails the test asking for the stack with one line naming the fix."""
+    problem = _config_problem()
+    if problem:  # no configuration (or a bad one): one line, naming the fix
+        pytest.fail(problem, pytrace=False)
+    project = harness_config.current()
+    services = tuple(s.strip() for s in config.getoption("stack_services").split(",") if s.strip())
+    topology.load().select(services)  # unknown names fail here, listing the known ones
+    timeout = config.getoption("health_timeout")
+    return Settings(
+        services=services,
+        keep=config.getoption("keep_stack"),
+        attach=config.getoption("attach_stack"),
+        health_timeout=project.config.health_timeout if timeout is None else timeout,
+    )
