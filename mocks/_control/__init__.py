@@ -10,17 +10,23 @@ from ._install import install_control
 from ._middleware import ControlMiddleware, mangle
 from ._namespace import DEFAULT_NAMESPACE, NAMESPACE_HEADER, clean_namespace, namespace_of
 from ._plane import ControlPlane
+from ._routes import plane_of
+from ._table import WEBSOCKET, Route, route_table
 
 __all__ = [
     "DEFAULT_NAMESPACE",
     "NAMESPACE_HEADER",
+    "WEBSOCKET",
     "ControlMiddleware",
     "ControlPlane",
     "FaultSpec",
+    "Route",
     "clean_namespace",
     "install_control",
     "mangle",
     "mock_arg_parser",
     "namespace_of",
+    "plane_of",
+    "route_table",
     "serve",
 ]

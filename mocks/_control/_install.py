@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 from ._middleware import ControlMiddleware
 from ._plane import ControlPlane, ResetHook
-from ._routes import build_router
+from ._routes import ROUTES
+from ._table import route_table
 
 
 def install_control(
@@ -23,12 +24,12 @@ def install_control(
     can close uvicorn's socket directly.
     """
     plane = ControlPlane(service, on_reset=on_reset, seed=seed, journal_cap=journal_cap)
-    app.include_router(build_router(plane))
+    app.state.harness_control = plane
+    app.include_router(route_table(ROUTES, tags=["harness"]))
     inner_build = app.build_middleware_stack
 
     def build_middleware_stack() -> ControlMiddleware:
         return ControlMiddleware(inner_build(), plane)
 
     app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
-    app.state.harness_control = plane
     return plane

@@ -9,10 +9,12 @@ from urllib.parse import parse_qs
 
 from starlette.requests import HTTPConnection
 
-NAMESPACE_HEADER = "x-harness-namespace"
+from .. import NAMESPACE_HEADER
+
 NAMESPACE_QUERY = "harness_namespace"
 DEFAULT_NAMESPACE = "default"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_HEADER_KEY = NAMESPACE_HEADER.lower().encode("latin-1")  # ASGI header names are lower case
 
 
 def clean_namespace(raw: str | None) -> str:
@@ -24,9 +26,9 @@ def clean_namespace(raw: str | None) -> str:
 
 
 def namespace_of_scope(scope: Mapping[str, Any]) -> str:
-    """Namespace from an ASGI scope: header `X-Harness-Namespace`, else `?harness_namespace=`."""
+    """Namespace from an ASGI scope: header NAMESPACE_HEADER, else `?harness_namespace=`."""
     for name, value in scope.get("headers", ()):
-        if name == b"x-harness-namespace":
+        if name == _HEADER_KEY:
             return clean_namespace(value.decode("latin-1"))
     query = scope.get("query_string", b"")
     if query and b"harness_namespace" in query:

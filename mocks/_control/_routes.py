@@ -1,80 +1,97 @@
-"""The /__harness/* control routes."""
+"""The /__harness/* control routes: module-level handlers on the app's control plane, one table."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
+from starlette.requests import HTTPConnection
 
 from ._faults import FaultSpec
 from ._namespace import namespace_of
 from ._plane import ControlPlane
+from ._table import Route
+
+PREFIX = "/__harness"
 
 
-def build_router(plane: ControlPlane) -> APIRouter:
-    """Routes that read and change the caller's namespace of `plane`."""
-    router = APIRouter(prefix="/__harness", tags=["harness"])
+def plane_of(conn: HTTPConnection) -> ControlPlane:
+    """The app's control plane (`install_control` puts it on the app's state)."""
+    plane: ControlPlane = conn.app.state.harness_control
+    return plane
 
-    @router.get("/health")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok", "service": plane.service}
 
-    @router.get("/requests")
-    async def requests(
-        request: Request,
-        path: str | None = None,
-        method: str | None = None,
-        path_regex: str | None = None,
-        limit: int | None = Query(default=None, ge=1),
-    ) -> list[dict[str, Any]]:
-        try:
-            rx = re.compile(path_regex) if path_regex else None
-        except re.error as exc:
-            raise HTTPException(400, f"bad path_regex: {exc}") from exc
-        entries = plane.state(namespace_of(request)).journal.query(path, method, rx)
-        return entries[-limit:] if limit else entries
+async def health(request: Request) -> dict[str, Any]:
+    return {"status": "ok", "service": plane_of(request).service}
 
-    @router.delete("/requests")
-    async def clear_requests(request: Request) -> dict[str, int]:
-        return {"deleted": plane.state(namespace_of(request)).journal.clear()}
 
-    @router.post("/reset")
-    async def reset(request: Request, all: bool = False) -> dict[str, Any]:
-        ns = None if all else namespace_of(request)
-        await plane.reset(ns)
-        return {"reset": ns if ns is not None else "*"}
+async def requests(
+    request: Request,
+    path: str | None = None,
+    method: str | None = None,
+    path_regex: str | None = None,
+    limit: int | None = Query(default=None, ge=1),
+) -> list[dict[str, Any]]:
+    try:
+        rx = re.compile(path_regex) if path_regex else None
+    except re.error as exc:
+        raise HTTPException(400, f"bad path_regex: {exc}") from exc
+    entries = plane_of(request).state(namespace_of(request)).journal.query(path, method, rx)
+    return entries[-limit:] if limit else entries
 
-    @router.post("/faults", status_code=201)
-    async def add_fault(spec: FaultSpec, request: Request) -> dict[str, Any]:
-        return plane.state(namespace_of(request)).faults.add(spec).as_dict()
 
-    @router.get("/faults")
-    async def list_faults(request: Request) -> list[dict[str, Any]]:
-        return plane.state(namespace_of(request)).faults.list()
+async def clear_requests(request: Request) -> dict[str, int]:
+    return {"deleted": plane_of(request).state(namespace_of(request)).journal.clear()}
 
-    @router.delete("/faults")
-    async def clear_faults(request: Request) -> dict[str, int]:
-        return {"deleted": plane.state(namespace_of(request)).faults.clear()}
 
-    @router.delete("/faults/{rule_id}")
-    async def delete_fault(rule_id: str, request: Request) -> dict[str, str]:
-        if not plane.state(namespace_of(request)).faults.remove(rule_id):
-            raise HTTPException(404, f"no fault rule {rule_id}")
-        return {"deleted": rule_id}
+async def reset(request: Request, all: bool = False) -> dict[str, Any]:
+    ns = None if all else namespace_of(request)
+    await plane_of(request).reset(ns)
+    return {"reset": ns if ns is not None else "*"}
 
-    @router.get("/flags")
-    async def get_flags(request: Request) -> dict[str, Any]:
-        return plane.flags(namespace_of(request))
 
-    @router.post("/flags")
-    async def set_flags(values: dict[str, Any], request: Request) -> dict[str, Any]:
-        flags = plane.flags(namespace_of(request))
-        for key, value in values.items():
-            if value is None:
-                flags.pop(key, None)
-            else:
-                flags[key] = value
-        return flags
+async def add_fault(spec: FaultSpec, request: Request) -> dict[str, Any]:
+    return plane_of(request).state(namespace_of(request)).faults.add(spec).as_dict()
 
-    return router
+
+async def list_faults(request: Request) -> list[dict[str, Any]]:
+    return plane_of(request).state(namespace_of(request)).faults.list()
+
+
+async def clear_faults(request: Request) -> dict[str, int]:
+    return {"deleted": plane_of(request).state(namespace_of(request)).faults.clear()}
+
+
+async def delete_fault(rule_id: str, request: Request) -> dict[str, str]:
+    if not plane_of(request).state(namespace_of(request)).faults.remove(rule_id):
+        raise HTTPException(404, f"no fault rule {rule_id}")
+    return {"deleted": rule_id}
+
+
+async def get_flags(request: Request) -> dict[str, Any]:
+    return plane_of(request).flags(namespace_of(request))
+
+
+async def set_flags(values: dict[str, Any], request: Request) -> dict[str, Any]:
+    flags = plane_of(request).flags(namespace_of(request))
+    for key, value in values.items():
+        if value is None:
+            flags.pop(key, None)
+        else:
+            flags[key] = value
+    return flags
+
+
+ROUTES: tuple[Route, ...] = (  # in the order of matching
+    Route("GET", PREFIX + "/health", health),
+    Route("GET", PREFIX + "/requests", requests),
+    Route("DELETE", PREFIX + "/requests", clear_requests),
+    Route("POST", PREFIX + "/reset", reset),
+    Route("POST", PREFIX + "/faults", add_fault, status_code=201),
+    Route("GET", PREFIX + "/faults", list_faults),
+    Route("DELETE", PREFIX + "/faults", clear_faults),
+    Route("DELETE", PREFIX + "/faults/{rule_id}", delete_fault),
+    Route("GET", PREFIX + "/flags", get_flags),
+    Route("POST", PREFIX + "/flags", set_flags),
+)

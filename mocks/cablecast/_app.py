@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from .._control import install_control
+from .._control import install_control, route_table
 from ._http import ApiError, CaseInsensitivePrefix, Credentials, api_error_handler
-from ._routes import build_router, build_settings_router
+from ._routes import ROUTES
 from ._store import Settings, Store
 from .data import generate
 
@@ -38,8 +38,8 @@ def build_app(config: Config | None = None) -> FastAPI:
     app = FastAPI(title="Cablecast mock", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_middleware(CaseInsensitivePrefix)
-    app.include_router(build_router(store, Credentials(cfg.user, cfg.password)))
-    app.include_router(build_settings_router(store))
-    install_control(app, service="cablecast", on_reset=store.reset, seed=cfg.seed)
     app.state.cablecast_store = store
+    app.state.cablecast_credentials = Credentials(cfg.user, cfg.password)
+    app.include_router(route_table(ROUTES))
+    install_control(app, service="cablecast", on_reset=store.reset, seed=cfg.seed)
     return app

@@ -6,8 +6,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .._control import ControlPlane, install_control
-from ._routes import build_internal_router, build_router
+from .._control import install_control, route_table
+from ._routes import ROUTES
 from ._state import Config, Hub
 
 
@@ -15,14 +15,9 @@ def create_app(config: Config) -> FastAPI:
     """ComfyUI mock with the harness control plane; every route also under /api."""
     app = FastAPI(title="ComfyUI mock", docs_url=None, redoc_url=None, openapi_url=None)
     hub = Hub(config)
-    control: ControlPlane = install_control(
-        app, service="comfyui", on_reset=hub.reset, seed=config.seed
-    )
-    router = build_router(hub, control)
-    app.include_router(router)
-    app.include_router(router, prefix="/api")
-    app.include_router(build_internal_router(hub))
     app.state.hub = hub
+    install_control(app, service="comfyui", on_reset=hub.reset, seed=config.seed)
+    app.include_router(route_table(ROUTES))
 
     @app.exception_handler(StarletteHTTPException)
     async def bare_error(request: Request, exc: StarletteHTTPException) -> Response:

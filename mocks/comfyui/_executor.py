@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import _images, _nodes
-from ._node_types import NODES, MockExecutionError
+from ._node_catalog import NODES
+from ._node_types import MockExecutionError
 from ._state import CacheEntry, Config, QueueItem, Space
 from ._torch_repr import value_str
 

@@ -1,4 +1,5 @@
-"""ComfyUI HTTP and WebSocket routes (served at / and under /api)."""
+"""ComfyUI HTTP and WebSocket routes (served at / and under /api, and /internal): module-level
+handlers, their state on the app (`create_app`), one table."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request, WebSocket
+from fastapi import Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from starlette.datastructures import UploadFile
+from starlette.requests import HTTPConnection
 
-from .._control import ControlPlane, namespace_of
+from .._control import WEBSOCKET, Route, namespace_of, plane_of
 from . import _nodes
 from ._executor import worker
 from ._state import Client, Hub, QueueItem, Space
@@ -54,6 +56,7 @@ MODEL_FOLDERS: dict[str, list[str]] = {
         )
     },
 }
+INTERNAL = "/internal"  # internal_routes.py's sub-app
 RELEASE = "0.3.77"  # Comfy-Org/ComfyUI tag v0.3.77 (59afc398); see README.md
 FRONTEND_VERSION = "1.32.10"  # requirements.txt comfyui-frontend-package at v0.3.77
 TEMPLATES_VERSION = "0.7.25"  # requirements.txt comfyui-workflow-templates at v0.3.77
@@ -101,245 +104,243 @@ async def _json_body(request: Request) -> Any:
         return None
 
 
-def build_router(hub: Hub, control: ControlPlane) -> APIRouter:
-    """All ComfyUI routes bound to `hub`'s namespaces."""
-    router = APIRouter()
+def _hub(conn: HTTPConnection) -> Hub:
+    """The app's namespaces (`create_app` puts them on the app's state)."""
+    hub: Hub = conn.app.state.hub
+    return hub
 
-    def space_of(conn: Request | WebSocket) -> Space:
-        space = hub.space(namespace_of(conn))
-        if space.worker is None or space.worker.done():
-            space.worker = asyncio.get_running_loop().create_task(
-                worker(space, hub.config, control.flags)
-            )
-        return space
 
-    @router.websocket("/ws")
-    async def websocket(ws: WebSocket) -> None:
-        space = space_of(ws)
-        await ws.accept()
-        sid = ws.query_params.get("clientId") or uuid.uuid4().hex
-        client = Client(ws)
-        space.clients[sid] = client
-        try:
-            await client.send_json(
-                {"type": "status", "data": {"status": space.queue_info(), "sid": sid}}
-            )
-            if space.client_id == sid and space.last_node_id is not None:
-                await client.send_json({"type": "executing", "data": {"node": space.last_node_id}})
-            first = True
-            while True:
-                message = await ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                text = message.get("text")
-                if first and text:
-                    try:
-                        data = json.loads(text)
-                    except ValueError:
-                        data = None
-                    if isinstance(data, dict) and data.get("type") == "feature_flags":
-                        client.feature_flags = data.get("data") or {}
-                        await client.send_json({"type": "feature_flags", "data": FEATURES})
-                first = False
-        finally:
-            if space.clients.get(sid) is client:
-                del space.clients[sid]
-
-    @router.post("/prompt")
-    async def post_prompt(request: Request) -> Response:
-        """server.py post_prompt (Comfy-Org/ComfyUI v0.3.77)."""
-        space = space_of(request)
-        body = await _json_body(request)
-        if not isinstance(body, dict | list):
-            return PlainTextResponse(SERVER_ERROR, status_code=500)
-        if isinstance(body, dict) and "number" in body:
-            number: float = float(body["number"])
-        else:
-            front = isinstance(body, dict) and body.get("front")
-            number = -space.number if front else space.number
-            space.number += 1
-        if not isinstance(body, dict) or "prompt" not in body:
-            return JSONResponse({"error": NO_PROMPT, "node_errors": {}}, status_code=400)
-        prompt = body["prompt"]
-        # Any prompt_id is taken as given, stringified: str(json_data.get("prompt_id", uuid4())).
-        prompt_id = str(body["prompt_id"]) if "prompt_id" in body else str(uuid.uuid4())
-        if prompt == []:  # iterating an empty list finds no output node
-            prompt = {}
-        if not isinstance(prompt, dict) or not all(isinstance(n, dict) for n in prompt.values()):
-            return PlainTextResponse(SERVER_ERROR, status_code=500)
-        valid = validate_prompt(prompt, space.root, body.get("partial_execution_targets"))
-        if not valid.ok:
-            return JSONResponse(
-                {"error": valid.error, "node_errors": valid.node_errors}, status_code=400
-            )
-        extra_data = dict(body.get("extra_data") or {})
-        if "client_id" in body:
-            extra_data["client_id"] = body["client_id"]
-        extra_data["create_time"] = int(time.time() * 1000)
-        space.put(QueueItem(number, prompt_id, prompt, extra_data, valid.outputs))
-        await space.queue_updated()
-        return JSONResponse(
-            {"prompt_id": prompt_id, "number": number, "node_errors": valid.node_errors}
+def _space(conn: Request | WebSocket) -> Space:
+    hub = _hub(conn)
+    space = hub.space(namespace_of(conn))
+    if space.worker is None or space.worker.done():
+        space.worker = asyncio.get_running_loop().create_task(
+            worker(space, hub.config, plane_of(conn).flags)
         )
-
-    @router.get("/prompt")
-    async def get_prompt(request: Request) -> dict[str, Any]:
-        return space_of(request).queue_info()
-
-    @router.get("/queue")
-    async def get_queue(request: Request) -> dict[str, Any]:
-        space = space_of(request)
-        running = [space.running.as_list()] if space.running is not None else []
-        return {"queue_running": running, "queue_pending": [i.as_list() for i in space.queue]}
-
-    @router.post("/queue")
-    async def post_queue(request: Request) -> Response:
-        space = space_of(request)
-        body = await _json_body(request)
-        if not isinstance(body, dict):
-            return PlainTextResponse(SERVER_ERROR, status_code=500)
-        changed = False
-        if body.get("clear"):
-            space.queue.clear()
-            changed = True
-        for prompt_id in body.get("delete", []) or []:
-            changed = space.delete_pending(prompt_id) or changed
-        if changed:
-            await space.queue_updated()
-        return _empty_ok()
-
-    @router.post("/interrupt")
-    async def post_interrupt(request: Request) -> Response:
-        space = space_of(request)
-        body = await _json_body(request)
-        prompt_id = body.get("prompt_id") if isinstance(body, dict) else None
-        if not prompt_id or (space.running is not None and space.running.prompt_id == prompt_id):
-            space.interrupted = True
-        return _empty_ok()
-
-    @router.post("/free")
-    async def post_free(request: Request) -> Response:
-        space_of(request)
-        return _empty_ok()
-
-    @router.get("/history")
-    async def get_history(request: Request) -> dict[str, Any]:
-        space = space_of(request)
-        q = request.query_params
-        max_items = int(q["max_items"]) if "max_items" in q else None
-        offset = int(q["offset"]) if "offset" in q else -1
-        if offset < 0 and max_items is not None:
-            offset = len(space.history) - max_items
-        out: dict[str, Any] = {}
-        for i, (key, entry) in enumerate(space.history.items()):
-            if i >= offset:
-                out[key] = entry
-                if max_items is not None and len(out) >= max_items:
-                    break
-        return out
-
-    @router.get("/history/{prompt_id}")
-    async def get_history_item(prompt_id: str, request: Request) -> dict[str, Any]:
-        entry = space_of(request).history.get(prompt_id)
-        return {prompt_id: entry} if entry is not None else {}
-
-    @router.post("/history")
-    async def post_history(request: Request) -> Response:
-        space = space_of(request)
-        body = await _json_body(request)
-        if not isinstance(body, dict):
-            return PlainTextResponse(SERVER_ERROR, status_code=500)
-        if body.get("clear"):
-            space.history.clear()
-        for prompt_id in body.get("delete", []) or []:
-            space.history.pop(prompt_id, None)
-        return _empty_ok()
-
-    @router.get("/view")
-    async def view(request: Request) -> Response:
-        return _view(space_of(request), request)
-
-    @router.get("/")
-    async def root() -> Response:
-        """server.py get_root: the frontend's index.html, never cached (the mock's page is
-        its own, the frontend bundle is not shipped)."""
-        return Response(INDEX_HTML, media_type="text/html", headers=NO_CACHE)
-
-    @router.post("/upload/image")
-    async def upload_image(request: Request) -> Response:
-        return await _upload(space_of(request), request)
-
-    @router.post("/upload/mask")
-    async def upload_mask(request: Request) -> Response:
-        return await _upload(space_of(request), request, mask=True)
-
-    @router.get("/object_info")
-    async def get_object_info(request: Request) -> dict[str, Any]:
-        return _nodes.object_info_for(space_of(request).input_files())
-
-    @router.get("/object_info/{node_class}")
-    async def get_object_info_node(node_class: str, request: Request) -> dict[str, Any]:
-        info = _nodes.object_info_for(space_of(request).input_files())
-        return {node_class: info[node_class]} if node_class in info else {}
-
-    @router.get("/embeddings")
-    async def embeddings() -> list[str]:
-        return [os.path.splitext(n)[0] for n in MODEL_FOLDERS["embeddings"]]
-
-    @router.get("/models")
-    async def models() -> list[str]:
-        return list(MODEL_FOLDERS)
-
-    @router.get("/models/{folder}")
-    async def models_in(folder: str) -> Response:
-        if folder not in MODEL_FOLDERS:
-            return Response(status_code=404)
-        return JSONResponse(MODEL_FOLDERS[folder])
-
-    @router.get("/extensions")
-    async def extensions() -> list[str]:
-        return list(EXTENSIONS)
-
-    @router.get("/settings")
-    async def settings() -> dict[str, Any]:
-        """app/user_manager settings of a fresh single-user server."""
-        return {}
-
-    @router.get("/users")
-    async def users() -> dict[str, Any]:
-        """app/user_manager.py GET /users without --multi-user."""
-        return {"storage": "server", "migrated": True}
-
-    @router.get("/features")
-    async def features() -> dict[str, Any]:
-        return dict(FEATURES)
-
-    @router.get("/system_stats")
-    async def system_stats() -> dict[str, Any]:
-        return _system_stats()
-
-    return router
+    return space
 
 
-def build_internal_router(hub: Hub) -> APIRouter:
-    """api_server/routes/internal/internal_routes.py, a sub-app at /internal only (no /api)."""
-    router = APIRouter(prefix="/internal")
+# -- the ComfyUI API (server.py), served at / and under /api ---------------------------------
 
-    @router.get("/logs")
-    async def internal_logs() -> str:
-        """The server's log text (the mock keeps none)."""
-        return ""
 
-    @router.get("/files/{directory_type}")
-    async def internal_files(directory_type: str, request: Request) -> Response:
-        """Top-level files of input/output/temp, newest first."""
-        if directory_type not in ("output", "input", "temp"):
-            return JSONResponse({"error": "Invalid directory type"}, status_code=400)
-        folder = hub.space(namespace_of(request)).root / directory_type
-        files = sorted((e for e in os.scandir(folder) if e.is_file()), key=_newest_first)
-        return JSONResponse([e.name for e in files])
+async def websocket(ws: WebSocket) -> None:
+    space = _space(ws)
+    await ws.accept()
+    sid = ws.query_params.get("clientId") or uuid.uuid4().hex
+    client = Client(ws)
+    space.clients[sid] = client
+    try:
+        await client.send_json(
+            {"type": "status", "data": {"status": space.queue_info(), "sid": sid}}
+        )
+        if space.client_id == sid and space.last_node_id is not None:
+            await client.send_json({"type": "executing", "data": {"node": space.last_node_id}})
+        first = True
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if first and text:
+                try:
+                    data = json.loads(text)
+                except ValueError:
+                    data = None
+                if isinstance(data, dict) and data.get("type") == "feature_flags":
+                    client.feature_flags = data.get("data") or {}
+                    await client.send_json({"type": "feature_flags", "data": FEATURES})
+            first = False
+    finally:
+        if space.clients.get(sid) is client:
+            del space.clients[sid]
 
-    return router
+
+async def post_prompt(request: Request) -> Response:
+    """server.py post_prompt (Comfy-Org/ComfyUI v0.3.77)."""
+    space = _space(request)
+    body = await _json_body(request)
+    if not isinstance(body, dict | list):
+        return PlainTextResponse(SERVER_ERROR, status_code=500)
+    if isinstance(body, dict) and "number" in body:
+        number: float = float(body["number"])
+    else:
+        front = isinstance(body, dict) and body.get("front")
+        number = -space.number if front else space.number
+        space.number += 1
+    if not isinstance(body, dict) or "prompt" not in body:
+        return JSONResponse({"error": NO_PROMPT, "node_errors": {}}, status_code=400)
+    prompt = body["prompt"]
+    # Any prompt_id is taken as given, stringified: str(json_data.get("prompt_id", uuid4())).
+    prompt_id = str(body["prompt_id"]) if "prompt_id" in body else str(uuid.uuid4())
+    if prompt == []:  # iterating an empty list finds no output node
+        prompt = {}
+    if not isinstance(prompt, dict) or not all(isinstance(n, dict) for n in prompt.values()):
+        return PlainTextResponse(SERVER_ERROR, status_code=500)
+    valid = validate_prompt(prompt, space.root, body.get("partial_execution_targets"))
+    if not valid.ok:
+        return JSONResponse(
+            {"error": valid.error, "node_errors": valid.node_errors}, status_code=400
+        )
+    extra_data = dict(body.get("extra_data") or {})
+    if "client_id" in body:
+        extra_data["client_id"] = body["client_id"]
+    extra_data["create_time"] = int(time.time() * 1000)
+    space.put(QueueItem(number, prompt_id, prompt, extra_data, valid.outputs))
+    await space.queue_updated()
+    return JSONResponse(
+        {"prompt_id": prompt_id, "number": number, "node_errors": valid.node_errors}
+    )
+
+
+async def get_prompt(request: Request) -> dict[str, Any]:
+    return _space(request).queue_info()
+
+
+async def get_queue(request: Request) -> dict[str, Any]:
+    space = _space(request)
+    running = [space.running.as_list()] if space.running is not None else []
+    return {"queue_running": running, "queue_pending": [i.as_list() for i in space.queue]}
+
+
+async def post_queue(request: Request) -> Response:
+    space = _space(request)
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        return PlainTextResponse(SERVER_ERROR, status_code=500)
+    changed = False
+    if body.get("clear"):
+        space.queue.clear()
+        changed = True
+    for prompt_id in body.get("delete", []) or []:
+        changed = space.delete_pending(prompt_id) or changed
+    if changed:
+        await space.queue_updated()
+    return _empty_ok()
+
+
+async def post_interrupt(request: Request) -> Response:
+    space = _space(request)
+    body = await _json_body(request)
+    prompt_id = body.get("prompt_id") if isinstance(body, dict) else None
+    if not prompt_id or (space.running is not None and space.running.prompt_id == prompt_id):
+        space.interrupted = True
+    return _empty_ok()
+
+
+async def post_free(request: Request) -> Response:
+    _space(request)
+    return _empty_ok()
+
+
+async def get_history(request: Request) -> dict[str, Any]:
+    space = _space(request)
+    q = request.query_params
+    max_items = int(q["max_items"]) if "max_items" in q else None
+    offset = int(q["offset"]) if "offset" in q else -1
+    if offset < 0 and max_items is not None:
+        offset = len(space.history) - max_items
+    out: dict[str, Any] = {}
+    for i, (key, entry) in enumerate(space.history.items()):
+        if i >= offset:
+            out[key] = entry
+            if max_items is not None and len(out) >= max_items:
+                break
+    return out
+
+
+async def get_history_item(prompt_id: str, request: Request) -> dict[str, Any]:
+    entry = _space(request).history.get(prompt_id)
+    return {prompt_id: entry} if entry is not None else {}
+
+
+async def post_history(request: Request) -> Response:
+    space = _space(request)
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        return PlainTextResponse(SERVER_ERROR, status_code=500)
+    if body.get("clear"):
+        space.history.clear()
+    for prompt_id in body.get("delete", []) or []:
+        space.history.pop(prompt_id, None)
+    return _empty_ok()
+
+
+async def view(request: Request) -> Response:
+    return _view(_space(request), request)
+
+
+async def root() -> Response:
+    """server.py get_root: the frontend's index.html, never cached (the mock's page is
+    its own, the frontend bundle is not shipped)."""
+    return Response(INDEX_HTML, media_type="text/html", headers=NO_CACHE)
+
+
+async def upload_image(request: Request) -> Response:
+    return await _upload(_space(request), request)
+
+
+async def upload_mask(request: Request) -> Response:
+    return await _upload(_space(request), request, mask=True)
+
+
+async def get_object_info(request: Request) -> dict[str, Any]:
+    return _nodes.object_info_for(_space(request).input_files())
+
+
+async def get_object_info_node(node_class: str, request: Request) -> dict[str, Any]:
+    info = _nodes.object_info_for(_space(request).input_files())
+    return {node_class: info[node_class]} if node_class in info else {}
+
+
+async def embeddings() -> list[str]:
+    return [os.path.splitext(n)[0] for n in MODEL_FOLDERS["embeddings"]]
+
+
+async def models() -> list[str]:
+    return list(MODEL_FOLDERS)
+
+
+async def models_in(folder: str) -> Response:
+    if folder not in MODEL_FOLDERS:
+        return Response(status_code=404)
+    return JSONResponse(MODEL_FOLDERS[folder])
+
+
+async def extensions() -> list[str]:
+    return list(EXTENSIONS)
+
+
+async def settings() -> dict[str, Any]:
+    """app/user_manager settings of a fresh single-user server."""
+    return {}
+
+
+async def users() -> dict[str, Any]:
+    """app/user_manager.py GET /users without --multi-user."""
+    return {"storage": "server", "migrated": True}
+
+
+async def features() -> dict[str, Any]:
+    return dict(FEATURES)
+
+
+async def system_stats() -> dict[str, Any]:
+    return _system_stats()
+
+
+# -- api_server/routes/internal/internal_routes.py: /internal only ---------------------------
+async def internal_logs() -> str:
+    """The server's log text (the mock keeps none)."""
+    return ""
+
+
+async def internal_files(directory_type: str, request: Request) -> Response:
+    """Top-level files of input/output/temp, newest first."""
+    if directory_type not in ("output", "input", "temp"):
+        return JSONResponse({"error": "Invalid directory type"}, status_code=400)
+    folder = _hub(request).space(namespace_of(request)).root / directory_type
+    files = sorted((e for e in os.scandir(folder) if e.is_file()), key=_newest_first)
+    return JSONResponse([e.name for e in files])
 
 
 def _newest_first(entry: os.DirEntry[str]) -> float:
@@ -522,3 +523,38 @@ def _apply_mask(space: Space, original_ref: dict[str, Any], data: bytes, target:
     with Image.open(io.BytesIO(data)) as uploaded:
         rgba.putalpha(uploaded.convert("RGBA").getchannel("A"))
     rgba.save(target, compress_level=4, pnginfo=info)
+
+
+API_ROUTES: tuple[Route, ...] = (  # served at / and again under /api, in this order
+    Route(WEBSOCKET, "/ws", websocket),
+    Route("POST", "/prompt", post_prompt),
+    Route("GET", "/prompt", get_prompt),
+    Route("GET", "/queue", get_queue),
+    Route("POST", "/queue", post_queue),
+    Route("POST", "/interrupt", post_interrupt),
+    Route("POST", "/free", post_free),
+    Route("GET", "/history", get_history),
+    Route("GET", "/history/{prompt_id}", get_history_item),
+    Route("POST", "/history", post_history),
+    Route("GET", "/view", view),
+    Route("GET", "/", root),
+    Route("POST", "/upload/image", upload_image),
+    Route("POST", "/upload/mask", upload_mask),
+    Route("GET", "/object_info", get_object_info),
+    Route("GET", "/object_info/{node_class}", get_object_info_node),
+    Route("GET", "/embeddings", embeddings),
+    Route("GET", "/models", models),
+    Route("GET", "/models/{folder}", models_in),
+    Route("GET", "/extensions", extensions),
+    Route("GET", "/settings", settings),
+    Route("GET", "/users", users),
+    Route("GET", "/features", features),
+    Route("GET", "/system_stats", system_stats),
+)
+ROUTES: tuple[Route, ...] = (  # in the order of matching
+    *API_ROUTES,
+    *(route._replace(path="/api" + route.path) for route in API_ROUTES),
+    # api_server/routes/internal/internal_routes.py, a sub-app at /internal only (no /api)
+    Route("GET", INTERNAL + "/logs", internal_logs),
+    Route("GET", INTERNAL + "/files/{directory_type}", internal_files),
+)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _nodes
-from ._node_types import NODES
+from ._node_catalog import NODES
 
 Error = dict[str, Any]
 BAD_LINK_MESSAGE = "Bad linked input, must be a length-2 list of [node_id, slot_index]"

@@ -30,7 +30,8 @@ from ._log import emit
 from ._proxy import AlreadyStartedError
 from ._routing import clean_path_redirect, route_matches
 from ._structs import PROXY, TOXIC_WRAPPER, toxic_attributes, toxic_update_struct
-from ._toxics import TOXIC_TYPES, ToxicWrapper
+from ._toxic import ToxicWrapper
+from ._toxics import TOXIC_TYPES
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -6,10 +6,7 @@ import asyncio
 import socket
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
-
-if TYPE_CHECKING:
-    from ._link import Link
+from typing import Protocol, cast
 
 WRITE_HIGH_WATER = 1024 * 1024  # pause the source while the destination has this much unsent
 
@@ -28,14 +25,30 @@ def set_linger_zero(transport: asyncio.BaseTransport) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
+class Flow(Protocol):
+    """What an endpoint needs of a link reading from it or writing to it (`_link.Link`)."""
+
+    def feed(self, data: bytes) -> None:
+        """A chunk from the link's source."""
+
+    def feed_eof(self) -> None:
+        """The link's source ended."""
+
+    def destination_lost(self) -> None:
+        """The link's destination socket is gone."""
+
+    def set_dest_paused(self, paused: bool) -> None:
+        """Flow control from the link's destination."""
+
+
 class Endpoint(asyncio.Protocol):
     """Protocol of one socket of a connection: feeds the link reading it, flow-controls the
     link writing to it."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.reading: Link | None = None  # the link whose source is this socket
-        self.writing: Link | None = None  # the link whose destination is this socket
+        self.reading: Flow | None = None  # the link whose source is this socket
+        self.writing: Flow | None = None  # the link whose destination is this socket
         self.lost = False
         self.ended = False
         self.early: list[bytes] = []  # data that arrived before the link existed

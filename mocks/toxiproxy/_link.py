@@ -15,13 +15,10 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._endpoint import Endpoint, set_linger_zero
-from ._stub import Chunk, Stub
-
-if TYPE_CHECKING:
-    from ._toxics import ToxicWrapper
+from ._toxic import Chunk, Stub, ToxicWrapper
 
 QUEUE_CHUNKS = 1024  # upstream's latency toxic buffers 1024 chunks
 
@@ -61,7 +58,7 @@ class Link:
         self.out_closed = False
         source.reading = self
         dest.writing = self
-        if any(w.type == "reset_peer" for w in wrappers):
+        if any(w.toxic.resets_peer for w in wrappers):
             # Upstream sets SO_LINGER 0 when the link starts with a reset_peer toxic.
             set_linger_zero(self._source)
             set_linger_zero(self._dest)

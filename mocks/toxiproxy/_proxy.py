@@ -13,7 +13,7 @@ from typing import Any
 from ._endpoint import Endpoint
 from ._errors import TOXIC_ALREADY_EXISTS, TOXIC_NOT_FOUND, ApiError, internal
 from ._link import DOWNSTREAM, UPSTREAM, Link
-from ._toxics import ToxicWrapper
+from ._toxic import ToxicWrapper
 
 log = logging.getLogger("mocks.toxiproxy")
 

@@ -1,6 +1,7 @@
-"""Toxic types: one small class each behind one interface, plus the registry of types.
+"""Toxic types: one small class each, registering itself behind one interface (`_toxic`).
 
-Semantics follow Shopify/toxiproxy's `toxics/*.go` (v2.12): see each class.
+Semantics follow Shopify/toxiproxy's `toxics/*.go` (v2.12): see each class. Importing this
+module fills the registry, TOXIC_TYPES, with every type.
 """
 
 from __future__ import annotations
@@ -8,13 +9,21 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any, ClassVar
+from typing import Any
 
-from ._decode import Field, Struct
-from ._gojson import Float32
-from ._stub import Chunk, Stub
+from ._toxic import TOXIC_TYPES, Chunk, Stub, Toxic, register
 
-TOXIC_TYPES: dict[str, type[Toxic]] = {}
+__all__ = [
+    "TOXIC_TYPES",
+    "BandwidthToxic",
+    "LatencyToxic",
+    "LimitDataToxic",
+    "ResetPeerToxic",
+    "SlicerToxic",
+    "SlowCloseToxic",
+    "TimeoutToxic",
+    "Toxic",
+]
 
 MILLISECOND = 1_000_000  # Go's time.Millisecond, in nanoseconds
 MICROSECOND = 1_000
@@ -28,57 +37,6 @@ def wrap_int64(value: int) -> int:
 def go_duration(count: int, unit: int) -> float:
     """`time.Duration(count) * unit` in seconds, wrapping like Go (a negative one is 0 s)."""
     return max(wrap_int64(count * unit), 0) / 1e9
-
-
-def register(cls: type[Toxic]) -> type[Toxic]:
-    """Class decorator: make a toxic type available under `cls.type_name`."""
-    TOXIC_TYPES[cls.type_name] = cls
-    return cls
-
-
-class Toxic:
-    """Base toxic: passes data through unchanged (upstream's NoopToxic).
-
-    A toxic instance holds the attributes; per-connection state lives on the `Stub`.
-    """
-
-    type_name: ClassVar[str] = "noop"
-    go_name: ClassVar[str] = "NoopToxic"
-    fields: ClassVar[tuple[tuple[str, str], ...]] = ()  # (json name, Go type)
-
-    def __init__(self) -> None:
-        self.values: dict[str, int] = {name: 0 for name, _ in self.fields}
-
-    @classmethod
-    def struct(cls) -> Struct:
-        """The Go struct its attributes decode into (`toxics.<GoName>`)."""
-        fields = tuple(Field(name, go_type) for name, go_type in cls.fields)
-        return Struct(cls.go_name, f"toxics.{cls.go_name}", fields)
-
-    def attributes(self) -> dict[str, int]:
-        """The `attributes` object of the toxic's JSON."""
-        return dict(self.values)
-
-    def new_state(self) -> Any:
-        """Per-connection state for a new stub."""
-        return None
-
-    def start(self, stub: Stub) -> None:
-        """The toxic starts acting on a link (connection opened, toxic added or updated)."""
-
-    def stop(self, stub: Stub) -> None:
-        """The toxic stops acting on a link (updated, removed or connection dropped)."""
-
-    def cleanup(self, stub: Stub) -> None:
-        """The toxic was removed from the proxy (upstream's CleanupToxic)."""
-
-    async def pipe(self, chunk: Chunk, stub: Stub) -> None:
-        """Handle one chunk; pass on whatever should reach the next stage."""
-        await stub.forward(chunk)
-
-    async def on_eof(self, stub: Stub) -> None:
-        """The stream ended; pass the end on (closes the destination eventually)."""
-        await stub.close()
 
 
 register(Toxic)
@@ -220,6 +178,7 @@ class ResetPeerToxic(Toxic):
     type_name = "reset_peer"
     go_name = "ResetToxic"
     fields = (("timeout", "int64"),)
+    resets_peer = True
 
     async def pipe(self, chunk: Chunk, stub: Stub) -> None:
         """Swallow the chunk, wait, close."""
@@ -294,27 +253,3 @@ class LimitDataToxic(Toxic):
             await stub.forward(chunk)
         if limit - sent[0] <= 0:
             await stub.close()
-
-
-class ToxicWrapper:
-    """A toxic as configured on a proxy: name, type, stream, toxicity and attributes."""
-
-    def __init__(
-        self, name: str, type_name: str, stream: str, toxicity: Float32, toxic: Toxic
-    ) -> None:
-        self.name = name
-        self.type = type_name
-        self.stream = stream  # as given (upstream keeps the case the client sent)
-        self.direction = stream.lower()
-        self.toxicity = toxicity
-        self.toxic = toxic
-
-    def to_json(self) -> dict[str, Any]:
-        """Upstream's ToxicWrapper JSON (same key order)."""
-        return {
-            "attributes": self.toxic.attributes(),
-            "name": self.name,
-            "type": self.type,
-            "stream": self.stream,
-            "toxicity": self.toxicity,
-        }

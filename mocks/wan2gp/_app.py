@@ -14,7 +14,7 @@ import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from .._control import install_control, namespace_of
+from .._control import Route, install_control, namespace_of, route_table
 from ._engine import Registry, Settings
 from ._ui import build_demo
 
@@ -30,22 +30,39 @@ class Config:
     output_dir: str | None = None
 
 
-def _settings_routes(app: FastAPI, registry: Registry) -> None:
-    @app.get("/__harness/wan2gp/settings")
-    async def get_settings(request: Request) -> JSONResponse:
-        return JSONResponse(registry.settings(namespace_of(request)).public())
+def _registry(request: Request) -> Registry:
+    """The app's registry (`build_app` puts it on the app's state)."""
+    registry: Registry = request.app.state.wan2gp_registry
+    return registry
 
-    @app.put("/__harness/wan2gp/settings")
-    async def put_settings(request: Request) -> JSONResponse:
-        ns = namespace_of(request)
-        try:
-            changes = json.loads(await request.body() or b"{}")
-            if not isinstance(changes, dict):
-                raise ValueError("body must be a JSON object")
-            registry.set_settings(ns, registry.settings(ns).updated(changes))
-        except ValueError as exc:
-            return JSONResponse({"message": str(exc)}, 400)
-        return JSONResponse(registry.settings(ns).public())
+
+async def get_settings(request: Request) -> JSONResponse:
+    return JSONResponse(_registry(request).settings(namespace_of(request)).public())
+
+
+async def put_settings(request: Request) -> JSONResponse:
+    registry = _registry(request)
+    ns = namespace_of(request)
+    try:
+        changes = json.loads(await request.body() or b"{}")
+        if not isinstance(changes, dict):
+            raise ValueError("body must be a JSON object")
+        registry.set_settings(ns, registry.settings(ns).updated(changes))
+    except ValueError as exc:
+        return JSONResponse({"message": str(exc)}, 400)
+    return JSONResponse(registry.settings(ns).public())
+
+
+async def health() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+SETTINGS = "/__harness/wan2gp/settings"
+ROUTES: tuple[Route, ...] = (  # in the order of matching; Gradio's own routes come after
+    Route("GET", SETTINGS, get_settings),
+    Route("PUT", SETTINGS, put_settings),
+)
+HEALTH_ROUTES: tuple[Route, ...] = (Route("GET", "/api/health", health),)  # --health-route
 
 
 def build_app(config: Config | None = None) -> FastAPI:
@@ -67,16 +84,10 @@ def build_app(config: Config | None = None) -> FastAPI:
     app = FastAPI(
         title="Wan2GP mock", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
-    install_control(app, service="wan2gp", on_reset=registry.reset, seed=cfg.seed)
-    _settings_routes(app, registry)
-    if cfg.health_route:
-
-        @app.get("/api/health")
-        async def health() -> JSONResponse:
-            return JSONResponse({"status": "ok"})
-
-    demo = build_demo(registry)
     app.state.wan2gp_registry = registry
+    install_control(app, service="wan2gp", on_reset=registry.reset, seed=cfg.seed)
+    app.include_router(route_table(ROUTES + HEALTH_ROUTES if cfg.health_route else ROUTES))
+    demo = build_demo(registry)
     return gr.mount_gradio_app(
         app, demo, path="", allowed_paths=[str(out_dir)], ssr_mode=False, show_error=True
     )

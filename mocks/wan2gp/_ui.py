@@ -18,6 +18,7 @@ from typing import Any
 
 import gradio as gr
 
+from .. import NAMESPACE_HEADER
 from .._control import clean_namespace
 from ._engine import (
     DEFAULT_MODEL,
@@ -55,7 +56,7 @@ FINETUNE_CHAINS = ("finetune_create", "finetune_save", "finetune_save_as")
 
 def _namespace(request: gr.Request | None) -> str:
     headers = getattr(request, "headers", None) or {}
-    return clean_namespace(headers.get("x-harness-namespace"))
+    return clean_namespace(headers.get(NAMESPACE_HEADER.lower()))
 
 
 def _unique_id() -> str:
