@@ -67,7 +67,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = (root / "dist").glob("mediastack_harness-*.whl")
     _run([sys.executable, "-m", "venv", str(root / "venv")], root, env, 120)
     _run(
-        [str(root / "venv" / "bin" / "pip"), "install", "-q", str(wheel), "pg8000"], root, env, 900
+        # the project's own test dependencies beside the harness: its service's client, tenacity
+        [str(root / "venv" / "bin" / "pip"), "install", "-q", str(wheel), "pg8000", "tenacity"],
+        root,
+        env,
+        900,
     )
     return root / "venv"
 
