@@ -11,8 +11,11 @@ SUDO ?= $(if $(filter 0,$(shell id -u)),,sudo)
 # The studio (examples/studio) is an outside adopter: it runs from a wheel built from this checkout,
 # in a venv outside the checkout's tree.
 STUDIO_VENV ?= $(or $(TMPDIR),/tmp)/mediastack-harness-studio-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-8)
+# The pinned environment both venvs install in (pip constraints), and the tool that writes it.
+LOCK := requirements/dev.lock
+UV := uv==0.13.9
 
-.PHONY: setup venv engine images test test-unit test-integration test-studio studio-venv studio-image \
+.PHONY: setup venv lock engine images test test-unit test-integration test-studio studio-venv studio-image \
 	test-blender \
 	up down lint bench clean \
 	report ci-tools ci-summary ci-logs ci-down
@@ -20,11 +23,16 @@ STUDIO_VENV ?= $(or $(TMPDIR),/tmp)/mediastack-harness-studio-$(shell printf %s 
 setup: venv engine images ## venv with test extras, Docker + Compose v2, the stack's images
 
 venv: $(BIN)/.installed
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test]'
 	touch $@
+
+lock: ## re-resolve the pins from the declared ranges (uv): $(LOCK) and each image's constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet '$(UV)'
+	$(BIN)/python requirements/lock.py --uv $(BIN)/uv
 
 engine: venv
 	$(HARNESS) engine ensure --install
@@ -45,7 +53,7 @@ studio-venv: ## the studio's own venv: the harness wheel built from here, the st
 	test -x $(STUDIO_VENV)/bin/python || $(PYTHON) -m venv $(STUDIO_VENV)
 	rm -rf $(STUDIO_VENV)/dist
 	$(BIN)/pip wheel --quiet --no-deps --wheel-dir $(STUDIO_VENV)/dist . && rm -rf build
-	$(STUDIO_VENV)/bin/pip install --quiet $(STUDIO_VENV)/dist/*.whl -e 'examples/studio[test]'
+	$(STUDIO_VENV)/bin/pip install --quiet -c $(LOCK) $(STUDIO_VENV)/dist/*.whl -e 'examples/studio[test]'
 	$(STUDIO_VENV)/bin/pip install --quiet --force-reinstall --no-deps $(STUDIO_VENV)/dist/*.whl
 
 studio-image: studio-venv ## the studio's image base, offline, as the README tells adopters
@@ -68,7 +76,7 @@ down:
 	$(HARNESS) down
 
 lint:
-	$(BIN)/ruff check harness mocks examples tests benchmarks
+	$(BIN)/ruff check harness mocks examples tests benchmarks requirements
 	$(BIN)/mypy
 	cd examples/studio && $(abspath $(BIN))/mypy
 

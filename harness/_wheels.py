@@ -24,22 +24,35 @@ _PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
 
 
 def build(
-    requirements: Sequence[str], directory: Path, python: tuple[int, int] = IMAGE_PYTHON
+    requirements: Sequence[str],
+    directory: Path,
+    python: tuple[int, int] = IMAGE_PYTHON,
+    constraints: Path | None = None,
 ) -> Path:
     """Wheels for `requirements` and their dependencies in `directory`, all installable with
-    `--no-index` on CPython `python`."""
+    `--no-index` on CPython `python`; at the versions pinned in `constraints` (a pip constraints
+    file, as the images' locks), if given."""
     directory.mkdir(parents=True, exist_ok=True)
     if sys.version_info[:2] == python:
-        command = [*_PIP, "wheel", "--quiet", "--wheel-dir", str(directory), *requirements]
-        subprocess.run(command, check=True)
+        command = [*_PIP, "wheel", "--quiet", "--wheel-dir", str(directory)]
+        subprocess.run([*command, *_constrained(constraints), *requirements], check=True)
     else:
-        download(requirements, directory, python)
+        download(requirements, directory, python, constraints)
     return directory
 
 
-def download(requirements: Sequence[str], directory: Path, python: tuple[int, int]) -> None:
-    """Resolve `requirements` for CPython `python` on Linux and download their wheels (a
-    release without one is one clear error, naming it)."""
+def _constrained(constraints: Path | None) -> list[str]:
+    return [] if constraints is None else ["--constraint", str(constraints)]
+
+
+def download(
+    requirements: Sequence[str],
+    directory: Path,
+    python: tuple[int, int],
+    constraints: Path | None = None,
+) -> None:
+    """Resolve `requirements` (within `constraints`) for CPython `python` on Linux and download
+    their wheels (a release without one is one clear error, naming it)."""
     version = f"{python[0]}{python[1]}"
     arch = platform.machine()
     glibc = [f"manylinux_{GLIBC[0]}_{minor}_{arch}" for minor in range(GLIBC[1], 16, -1)]
@@ -57,6 +70,7 @@ def download(requirements: Sequence[str], directory: Path, python: tuple[int, in
         "cp",
         *(arg for abi in (f"cp{version}", "abi3", "none") for arg in ("--abi", abi)),
         *(arg for p in [*platforms, "any"] for arg in ("--platform", p)),
+        *_constrained(constraints),
         *requirements,
     ]
     done = subprocess.run(command, capture_output=True, text=True)

@@ -50,7 +50,8 @@ class Recipe:
 
     A recipe with `requirements` is a Python app: the one shared `python-app` Dockerfile, a venv
     from a host-built wheelhouse, its `app` files under /app and its `root` files at /, all from
-    one `files/` tree that mirrors the image's root.
+    one `files/` tree that mirrors the image's root. The stack's own Python images pin their
+    wheelhouse with `constraints` (their lock, `make lock`; part of the content hash).
     """
 
     key: str
@@ -61,6 +62,7 @@ class Recipe:
     app: tuple[tuple[Path, str], ...] = field(default_factory=tuple)  # (source, path under /app)
     root: tuple[tuple[Path, str], ...] = field(default_factory=tuple)  # (source, path under /)
     apt: tuple[str, ...] = ()  # Debian packages a Python app also needs
+    constraints: Path | None = None  # pip constraints: the wheelhouse's pinned versions
 
     @property
     def directory(self) -> Path:
@@ -78,12 +80,18 @@ class Recipe:
 
 
 PYTHON_APP = "python-app"
+CONSTRAINTS = "constraints.txt"  # an image's lock, beside its requirements (`make lock`)
 
 
 def _requirements_file(key: str) -> tuple[str, ...]:
     path = _paths.stack_dir() / "images" / key / "requirements.txt"
     lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
     return tuple(line for line in lines if line)
+
+
+def _constraints_file(key: str) -> Path:
+    """The lock of image `key`'s wheelhouse, shipped with the stack (`make lock` writes it)."""
+    return _paths.stack_dir() / "images" / key / CONSTRAINTS
 
 
 def package_requirements(extra: str) -> tuple[str, ...]:
@@ -140,6 +148,7 @@ def recipes() -> dict[str, Recipe]:
             parent="python",
             upstream=True,
             requirements=_requirements_file("chromadb"),
+            constraints=_constraints_file("chromadb"),
         ),
         "litellm": Recipe(
             "litellm",
@@ -147,6 +156,7 @@ def recipes() -> dict[str, Recipe]:
             parent="python",
             upstream=True,
             requirements=_requirements_file("litellm"),
+            constraints=_constraints_file("litellm"),
         ),
         "toxiproxy": Recipe(
             "toxiproxy",
@@ -154,6 +164,7 @@ def recipes() -> dict[str, Recipe]:
             parent="python",
             upstream=True,
             requirements=_requirements_file("toxiproxy"),
+            constraints=_constraints_file("toxiproxy"),
             app=(
                 (mocks / "__init__.py", "mocks/__init__.py"),
                 (mocks / "toxiproxy", "mocks/toxiproxy"),
@@ -170,6 +181,7 @@ def recipes() -> dict[str, Recipe]:
             stack.get("comfyui").image,
             parent="python",
             requirements=package_requirements("mocks"),
+            constraints=_constraints_file("mocks"),
             app=((mocks, "mocks"),),
         ),
         "blender": Recipe(  # bpy for harness.blender sessions when the host's Python cannot run it
@@ -177,6 +189,7 @@ def recipes() -> dict[str, Recipe]:
             BLENDER_TAG,
             parent="python",
             requirements=_requirements_file("blender"),
+            constraints=_constraints_file("blender"),
             # the X11/GL libraries bpy links against, even headless (offline-images.md)
             apt=(
                 "libx11-6",
@@ -229,12 +242,16 @@ _HASHED: dict[tuple[object, ...], str] = {}
 
 
 def _recipe_files(recipe: Recipe) -> list[tuple[Path, str]]:
-    """Each file of the recipe's build inputs, with the name it is hashed under."""
-    return [
+    """Each file of the recipe's build inputs, with the name it is hashed under: its lock too
+    (the wheelhouse's versions)."""
+    files = [
         (path, str(path.relative_to(root) if root.is_dir() else path.name))
         for root, where in [(recipe.directory, ""), *recipe.extra]
         for path in _context_files(root, where)
     ]
+    if recipe.constraints is not None:
+        files.append((recipe.constraints, CONSTRAINTS))
+    return files
 
 
 def _recipe_hash(key: str, recipe: Recipe, parent: str | None) -> str:
@@ -362,7 +379,8 @@ class ImageBuilder:
     def _wheelhouse(self, recipe: Recipe) -> Path:
         wheels = _paths.state_dir() / "wheelhouse" / recipe.key
         self.report(f"{recipe.key}: wheelhouse ({len(recipe.requirements)} requirements)")
-        return _wheels.build([*recipe.requirements, *_MARKER_TRAP], wheels)
+        requirements = [*recipe.requirements, *_MARKER_TRAP]
+        return _wheels.build(requirements, wheels, constraints=recipe.constraints)
 
     def _docker_build(self, recipe: Recipe) -> None:
         parent_arg = "BASE_IMAGE" if recipe.parent == "base" else "PYTHON_IMAGE"
@@ -382,6 +400,10 @@ class ImageBuilder:
                 if wheels is not None:
                     tar.add(wheels, arcname="wheels")
                     self._add_text(tar, "requirements.txt", "\n".join(recipe.requirements) + "\n")
+                    # the wheelhouse may keep other versions from earlier builds: pip installs
+                    # the locked ones (an app without a lock: an empty constraints file)
+                    pins = recipe.constraints.read_text() if recipe.constraints else ""
+                    self._add_text(tar, CONSTRAINTS, pins)
             context.seek(0)
             stream = self.engine.api.build(
                 fileobj=context,

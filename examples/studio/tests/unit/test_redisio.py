@@ -3,7 +3,9 @@
 Behind a proxy, a connection to a restarted Redis looks healthy to redis-py until it is used. A
 busy studio holds many of them; without the reset, each concurrent caller's retries drew one dead
 connection after another and answered 503 although Redis was back (seen in the integration suite).
-The server here is a real TCP listener speaking just enough RESP for PING.
+The server here is a real TCP listener speaking just enough RESP for what a client connecting
+to the studio's Redis (7.0) says: HELLO, which redis-py 8 sends first to switch to RESP3 (its
+default protocol since 8.0), and PING.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.retry import Retry
+from redis.connection import DEFAULT_RESP_VERSION
 
 from studio._redisio import RedisIO
 from studio._retry import RetryPolicy
@@ -25,9 +28,39 @@ pytestmark = pytest.mark.anyio
 POOLED = 4  # idle connections in the pool when the server "restarts"
 
 
+def _bulk(value: str | int) -> bytes:
+    if isinstance(value, int):
+        return b":%d\r\n" % value
+    return b"$%d\r\n%s\r\n" % (len(value), value.encode())
+
+
+def hello_reply(protocol: int, connection_id: int) -> bytes:
+    """Redis 7.0's reply to `HELLO <protocol>`: the server's properties, a map in RESP3 and a
+    flat array in RESP2 (or NOPROTO for another version)."""
+    if protocol not in (2, 3):
+        return b"-NOPROTO unsupported protocol version\r\n"
+    fields: list[str | int] = [
+        *("server", "redis", "version", "7.0.15", "proto", protocol, "id", connection_id),
+        *("mode", "standalone", "role", "master", "modules"),
+    ]
+    pairs = len(fields) // 2 + 1  # "modules": an empty array, last
+    header = b"%%%d\r\n" % pairs if protocol == 3 else b"*%d\r\n" % (2 * pairs)
+    return header + b"".join(map(_bulk, fields)) + b"*0\r\n"
+
+
+async def read_command(reader: asyncio.StreamReader, header: bytes) -> list[bytes]:
+    """A command's arguments after its RESP array `header` (each a bulk string: $len, data)."""
+    arguments = []
+    for _ in range(int(header[1:])):
+        await reader.readline()
+        arguments.append((await reader.readline())[:-2])
+    return arguments
+
+
 class RestartableServer:
-    """Answers every command with +PONG; after `restart()` its old connections look idle and
-    healthy but reset (RST) as soon as they are used, as a backend restarted behind a proxy."""
+    """Answers HELLO as Redis 7.0 does and every other command with +PONG; after `restart()` its
+    old connections look idle and healthy but reset (RST) as soon as they are used, as a backend
+    restarted behind a proxy."""
 
     def __init__(self) -> None:
         self.writers: set[asyncio.StreamWriter] = set()
@@ -62,13 +95,16 @@ class RestartableServer:
         self.writers.add(writer)
         try:
             while line := await reader.readline():
-                if line.startswith(b"*"):  # one reply per command (RESP array header)
-                    for _ in range(int(line[1:]) * 2):
-                        await reader.readline()
+                if line.startswith(b"*"):  # one reply per command (RESP array of bulk strings)
+                    command = await read_command(reader, line)
                     if writer in self.stale:
                         self._reset(writer)
                         break
-                    writer.write(b"+PONG\r\n")
+                    if command[0].upper() == b"HELLO":
+                        protocol = int(command[1]) if len(command) > 1 else 2
+                        writer.write(hello_reply(protocol, len(self.writers)))
+                    else:
+                        writer.write(b"+PONG\r\n")
                     await writer.drain()
         except (ConnectionError, ValueError):
             pass
@@ -86,6 +122,22 @@ def anyio_backend() -> str:
 async def server() -> AsyncIterator[RestartableServer]:
     async with RestartableServer() as running:
         yield running
+
+
+@pytest.mark.parametrize("protocol", [None, 2, 3])
+async def test_the_server_answers_a_client_s_handshake_as_redis_7(
+    server: RestartableServer, protocol: int | None
+) -> None:
+    # None: redis-py's default, as the studio's client (RESP2 before 8.0, no HELLO; RESP3 since)
+    asked = {} if protocol is None else {"protocol": protocol}
+    client = Redis(port=server.port, retry=Retry(NoBackoff(), 0), **asked)
+    try:
+        assert await client.ping() is True
+        connection = client.connection_pool._available_connections[0]
+        # the protocol asked for, not a fallback to RESP2 (redis-py 8.2 falls back on an error)
+        assert int(connection.protocol or 2) == (protocol or DEFAULT_RESP_VERSION)
+    finally:
+        await client.aclose()
 
 
 async def test_a_restart_resets_the_pool_so_the_retry_gets_a_fresh_connection(
