@@ -299,16 +299,47 @@ def _coerce(rna_type: str, value: Any) -> Any:
     return value
 
 
+def _undeclared(module: str, cls: Any, name: str) -> str:
+    """One line: the preference is not an RNA property of the add-on; what it declares."""
+    declared = [
+        key
+        for key in cls.bl_rna.properties.keys()  # noqa: SIM118 (RNA collection)
+        if key not in ("rna_type", "bl_idname")
+    ]
+    deferred = getattr(bpy.props, "_PropertyDeferred", ())
+    old_style = [
+        key
+        for base in cls.__mro__
+        for key, value in vars(base).items()
+        if deferred and isinstance(value, deferred)
+    ]
+    message = f"add-on {module!r} declares no RNA property {name!r} in {cls.__name__}; "
+    message += f"it declares: {', '.join(declared)}" if declared else "it declares none"
+    if old_style:
+        message += (
+            f" ({', '.join(old_style)} {'is' if len(old_style) == 1 else 'are'} assigned "
+            f"the pre-2.80 way, `{old_style[0]} = ...Property(...)`, which Blender 2.80+ "
+            f"ignores: it registers annotations, `{old_style[0]}: ...Property(...)`)"
+        )
+    return message
+
+
 def preferences(module: str, values: dict[str, Any]) -> dict[str, Any]:
     addon = bpy.context.preferences.addons.get(module)
     if addon is None:
         raise Failure("unknown_path", f"add-on {module!r} is not enabled")
     prefs = addon.preferences
+    if prefs is None and values:
+        raise Failure(
+            "unknown_path",
+            f"add-on {module!r} declares no preference {next(iter(values))!r}: it declares no "
+            f"preferences at all (no AddonPreferences class with bl_idname = {module!r})",
+        )
     if prefs is None:
-        raise Failure("unknown_path", f"add-on {module!r} has no preferences")
+        return {}
     for name, value in values.items():
         if name not in prefs.bl_rna.properties:
-            raise Failure("unknown_path", f"add-on {module!r} has no preference {name!r}")
+            raise Failure("unknown_path", _undeclared(module, type(prefs), name))
         try:
             setattr(prefs, name, _coerce(prefs.bl_rna.properties[name].type, value))
         except (TypeError, ValueError) as error:
@@ -685,7 +716,7 @@ class Loop:
     def _run_app_timer(self, function: Any) -> None:
         try:
             returned = function()
-        except BaseException:  # noqa: BLE001 (a timer's SystemExit must not end the session)
+        except BaseException:  # a timer's SystemExit must not end the session
             _log_traceback(f"timer {getattr(function, '__qualname__', function)} raised")
             returned = None
         interval = _interval(function, returned)
@@ -723,7 +754,7 @@ class Loop:
                     f"{sorted(_MODAL_RESULTS)}"
                 )
             outcome = set(returned)
-        except BaseException as error:  # noqa: BLE001 (Blender cancels the operator)
+        except BaseException as error:  # Blender cancels the operator
             _log_traceback(f"operator {handler.idname}.modal() raised")
             handler.error = f"{type(error).__name__}: {error}".splitlines()[0]
             outcome = {"CANCELLED"}
@@ -864,7 +895,7 @@ def _install_loop() -> None:
 
     # RNA functions win over class attributes in bpy_struct's getattro, so the methods are
     # taken over in __getattribute__ of Blender's own Python classes (inherited by subclasses).
-    def take_over(cls: type, methods: dict[str, Any]) -> None:
+    def take_over(cls: Any, methods: dict[str, Any]) -> None:
         native = cls.__getattribute__
 
         def __getattribute__(self: Any, name: str) -> Any:
@@ -873,7 +904,7 @@ def _install_loop() -> None:
                 return functools.partial(methods[name], self, value)
             return value
 
-        cls.__getattribute__ = __getattribute__  # type: ignore[method-assign]
+        cls.__getattribute__ = __getattribute__
 
     take_over(
         bpy.types.WindowManager,
@@ -918,7 +949,7 @@ def _install_loop() -> None:
                 None,
             )
             _ORIGINAL_EXECUTE[cls] = original
-            cls.execute = _execute_or_invoke
+            cls.execute = _execute_or_invoke  # type: ignore[attr-defined]
         return native_register(cls)
 
     bpy.utils.register_class = register_class
