@@ -533,6 +533,7 @@ class EventTimer:
         self.step = step
         self.start = self.last = now
         self.delta = self.duration = 0.0
+        self.removed = False
 
     @property
     def name(self) -> str:
@@ -658,12 +659,11 @@ class Loop:
         return timer
 
     def event_timer_remove(self, native: Any, timer: Any) -> None:
-        entry = None
         if isinstance(timer, bpy.types.Timer):
-            entry = self.event_timers.pop(timer.as_pointer(), None)
-            if entry is None:
+            entry = self.event_timers.get(timer.as_pointer())
+            if entry is None or entry.removed:
                 return None  # removed already
-        if entry is not None:
+            entry.removed = True  # still readable afterwards, as Blender frees it later
             self._drop(entry)
         return native(timer)  # Blender's own argument errors for anything else
 
