@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness.waiting import wait_for
+from harness import wait_for
 
 pytestmark = pytest.mark.blender
 STATE = "bpy.context.scene.director"
