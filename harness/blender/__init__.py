@@ -7,6 +7,8 @@ Example::
         result = blender.operator("my.refresh")
         tree = blender.panel("MY_PT_main")
         blender.timers.step(1.0)
+        blender.operator("my.watch", invoke=True)   # a modal operator on an event timer
+        ended = blender.wait_modal("my.watch", timeout=10)
 """
 
 from harness.blender._panel import PanelTree
@@ -14,9 +16,11 @@ from harness.blender._session import (
     AddonError,
     BlenderError,
     BpyUnavailable,
+    ModalResult,
     OperatorResult,
     RegisterFailed,
     Report,
+    RequestTimeout,
     Session,
     Timers,
     UnknownDataPath,
@@ -28,10 +32,12 @@ __all__ = [
     "AddonError",
     "BlenderError",
     "BpyUnavailable",
+    "ModalResult",
     "OperatorResult",
     "PanelTree",
     "RegisterFailed",
     "Report",
+    "RequestTimeout",
     "Session",
     "Timers",
     "UnknownDataPath",

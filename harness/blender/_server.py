@@ -3,7 +3,8 @@
 It reads one JSON request per line on stdin and answers one JSON line on the original stdout;
 everything else the process prints (Blender's own output, the add-on's prints and logging) goes
 to stderr, which the parent keeps as the session log. Between requests it runs the add-on's
-`bpy.app.timers` when the clock is "real"; with the clock "stepped" they run only on `step`.
+`bpy.app.timers`, its window-manager event timers and their modal operators (see `Loop`) when the
+clock is "real"; with the clock "stepped" they run only on `step`.
 
 Standalone on purpose (stdlib + bpy only): it also runs inside the `mediastack-harness/blender`
 image, where nothing of the harness is installed.
@@ -14,12 +15,17 @@ from __future__ import annotations
 import ast
 import contextlib
 import ctypes
+import faulthandler
+import functools
 import io
+import itertools
 import json
 import logging
+import math
 import os
 import selectors
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -178,6 +184,7 @@ def _parse_reports(text: str) -> tuple[list[dict[str, str]], list[str]]:
 def operator(idname: str, properties: dict[str, Any], invoke: bool = False) -> dict[str, Any]:
     """Run an operator; Blender prints its reports on fd 1 in background mode: read them there."""
     function = _operator(idname)
+    before = {id(handler) for handler in LOOP.handlers}
     sys.stderr.flush()
     saved, printed = os.dup(1), io.StringIO()
     sys.stdout = printed  # bpy.ops writes the reports through Python's stdout
@@ -204,6 +211,8 @@ def operator(idname: str, properties: dict[str, Any], invoke: bool = False) -> d
     if error and "Traceback" in error:
         TRACEBACKS.append(f"operator {idname}\n{error}")
         sys.stderr.write(f"[harness] operator {idname} raised\n{error}\n")
+    if "RUNNING_MODAL" in result:
+        LOOP.started(before, reports)
     return {"result": result, "reports": reports, "error": error}
 
 
@@ -290,16 +299,47 @@ def _coerce(rna_type: str, value: Any) -> Any:
     return value
 
 
+def _undeclared(module: str, cls: Any, name: str) -> str:
+    """One line: the preference is not an RNA property of the add-on; what it declares."""
+    declared = [
+        key
+        for key in cls.bl_rna.properties.keys()  # noqa: SIM118 (RNA collection)
+        if key not in ("rna_type", "bl_idname")
+    ]
+    deferred = getattr(bpy.props, "_PropertyDeferred", ())
+    old_style = [
+        key
+        for base in cls.__mro__
+        for key, value in vars(base).items()
+        if deferred and isinstance(value, deferred)
+    ]
+    message = f"add-on {module!r} declares no RNA property {name!r} in {cls.__name__}; "
+    message += f"it declares: {', '.join(declared)}" if declared else "it declares none"
+    if old_style:
+        message += (
+            f" ({', '.join(old_style)} {'is' if len(old_style) == 1 else 'are'} assigned "
+            f"the pre-2.80 way, `{old_style[0]} = ...Property(...)`, which Blender 2.80+ "
+            f"ignores: it registers annotations, `{old_style[0]}: ...Property(...)`)"
+        )
+    return message
+
+
 def preferences(module: str, values: dict[str, Any]) -> dict[str, Any]:
     addon = bpy.context.preferences.addons.get(module)
     if addon is None:
         raise Failure("unknown_path", f"add-on {module!r} is not enabled")
     prefs = addon.preferences
+    if prefs is None and values:
+        raise Failure(
+            "unknown_path",
+            f"add-on {module!r} declares no preference {next(iter(values))!r}: it declares no "
+            f"preferences at all (no AddonPreferences class with bl_idname = {module!r})",
+        )
     if prefs is None:
-        raise Failure("unknown_path", f"add-on {module!r} has no preferences")
+        return {}
     for name, value in values.items():
         if name not in prefs.bl_rna.properties:
-            raise Failure("unknown_path", f"add-on {module!r} has no preference {name!r}")
+            raise Failure("unknown_path", _undeclared(module, type(prefs), name))
         try:
             setattr(prefs, name, _coerce(prefs.bl_rna.properties[name].type, value))
         except (TypeError, ValueError) as error:
@@ -445,59 +485,304 @@ def panel(idname: str) -> dict[str, Any]:
     return tree
 
 
-# -- timers --------------------------------------------------------------------------------
-class Timers:
-    """Stands in for `bpy.app.timers`: Blender never fires them in background mode."""
+# -- the event loop: app timers, event timers, modal operators -----------------------------
+# Blender's main loop (WM_main) never runs in background mode: no `bpy.app.timers` function is
+# called, no `wm.event_timer_add()` timer ticks and no modal operator gets an event. `Loop` is
+# that main loop for the session: one scheduler for both kinds of timers, run between requests
+# on the real clock and by `step` on the stepped one. An event timer that falls due sends a
+# TIMER event to its window's modal handlers, newest first, as `wm_handlers_do` does.
+
+LOOP_TICK = 0.005  # an idle Blender main loop sleeps 5 ms: a timer runs at most once a tick
+_MODAL_RESULTS = {"RUNNING_MODAL", "CANCELLED", "FINISHED", "PASS_THROUGH", "INTERFACE"}
+_ENDS = {"FINISHED", "CANCELLED"}
+_REPORT_LABELS = {kind: label for label, kind in _REPORT_KINDS.items()}
+
+
+class Event:
+    """Stands in for `bpy.types.Event` (Python cannot create one): what `modal()` and
+    `invoke()` receive. Headless there is no input, so events are TIMER (value NOTHING) from
+    event timers, and NONE for `invoke()` (a window's event state before any input)."""
+
+    def __init__(self, type: str = "NONE", value: str = "NOTHING") -> None:
+        self.type, self.value = type, value
+        self.type_prev, self.value_prev = "NONE", "NOTHING"
+        self.ascii = self.unicode = ""
+        self.direction = "ANY"
+        self.is_repeat = self.is_consecutive = self.is_tablet = self.is_mouse_absolute = False
+        self.shift = self.ctrl = self.alt = self.oskey = self.hyper = False
+        self.mouse_x = self.mouse_y = self.mouse_region_x = self.mouse_region_y = 0
+        self.mouse_prev_x = self.mouse_prev_y = self.mouse_prev_press_x = 0
+        self.mouse_prev_press_y = 0
+        self.pressure, self.tilt = 1.0, (0.0, 0.0)
+        self.ndof_motion: Any = None
+        self.xr: Any = None
+
+    def __repr__(self) -> str:
+        return f"<Event {self.type} {self.value} (harness)>"
+
+
+class EventTimer:
+    """A `wm.event_timer_add()` timer: the real `bpy.types.Timer` it returned, and when it
+    fires (Blender's wm_window_timers_process: the next multiple of time_step after start)."""
+
+    def __init__(self, timer: Any, window: Any, step: float, now: float) -> None:
+        self.timer = timer
+        self.pointer = timer.as_pointer()
+        self.window = window
+        self.window_key = window.as_pointer() if window is not None else None
+        self.step = step
+        self.start = self.last = now
+        self.delta = self.duration = 0.0
+        self.removed = False
+
+    @property
+    def name(self) -> str:
+        where = "" if self.window is not None else " (no window: sends no events)"
+        return f"event timer every {self.step:g} s{where}"
+
+    def next_due(self) -> float:
+        if self.step <= 0:
+            return self.last + LOOP_TICK
+        return self.start + self.step * (math.floor(self.duration / self.step + 1e-9) + 1)
+
+
+def _py_idname(idname: str) -> str:
+    """`PROBE_OT_talk` -> `probe.talk` (Blender accepts both spellings in bl_idname)."""
+    module, sep, name = idname.partition("_OT_")
+    return f"{module.lower()}.{name}" if sep else idname
+
+
+class ModalHandler:
+    """An operator that called `wm.modal_handler_add(self)`: it gets its window's events."""
+
+    def __init__(self, op: Any, window: Any) -> None:
+        self.op = op
+        self.idname = _py_idname(str(getattr(type(op), "bl_idname", type(op).__name__)))
+        self.window_key = window.as_pointer() if window is not None else None
+        self.reports: list[dict[str, str]] = []
+        self.events = 0
+        self.result: list[str] | None = None  # set when modal() ends it
+        self.error: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "idname": self.idname,
+            "running": self.result is None,
+            "result": self.result or ["RUNNING_MODAL"],
+            "reports": list(self.reports),
+            "error": self.error,
+            "events": self.events,
+        }
+
+
+def _interval(function: Any, returned: Any) -> float | None:
+    """What a timer's return value means, as bpy_app_timers.cc reads it: None unregisters, a
+    number (PyFloat_AsDouble: float, __float__, __index__) reschedules, anything else is
+    printed and unregisters."""
+    if returned is None:
+        return None
+    kind = type(returned)
+    try:
+        if isinstance(returned, float):
+            seconds = float(returned)
+        elif hasattr(kind, "__float__"):
+            seconds = kind.__float__(returned)
+            if not isinstance(seconds, float):
+                raise TypeError
+        elif hasattr(kind, "__index__"):
+            seconds = float(kind.__index__(returned))
+        else:
+            raise TypeError
+    except Exception:
+        sys.stderr.write(
+            f"Error: 'bpy.app.timers' callback {function} did not return None or float.\n"
+        )
+        return None
+    return max(0.0, seconds)
+
+
+class Loop:
+    """Blender's main loop for a background session: `bpy.app.timers`, window-manager event
+    timers and modal handlers, on one clock ("real", or "stepped" by `step`)."""
 
     def __init__(self) -> None:
-        self.due: dict[Any, float] = {}
+        self.due: dict[Any, float] = {}  # app-timer functions and EventTimers -> when due
+        self.order: dict[Any, int] = {}  # registration order breaks ties
+        self.counter = itertools.count()
+        self.event_timers: dict[int, EventTimer] = {}  # by the Timer's pointer
+        self.handlers: list[ModalHandler] = []  # newest first, as a window's modal handlers
+        self.ended: dict[str, ModalHandler] = {}  # the last one of each idname that ended
+        self.current: ModalHandler | None = None  # whose modal() runs now (its reports)
         self.clock = "real"
         self.now = time.monotonic()  # the stepped clock
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
 
     def time(self) -> float:
         return time.monotonic() if self.clock == "real" else self.now
 
-    def register(self, function: Any, first_interval: float = 0, persistent: bool = False) -> None:
+    def _schedule(self, key: Any, when: float) -> None:
         with self.lock:
-            self.due[function] = self.time() + max(0.0, float(first_interval))
+            self.due[key] = when
+            self.order.setdefault(key, next(self.counter))
+
+    def _drop(self, key: Any) -> None:
+        with self.lock:
+            self.due.pop(key, None)
+            self.order.pop(key, None)
+
+    # bpy.app.timers
+    def register(self, function: Any, first_interval: float = 0, persistent: bool = False) -> None:
+        if not callable(function):
+            raise TypeError("function is not callable")
+        self._schedule(function, self.time() + max(0.0, float(first_interval)))
 
     def unregister(self, function: Any) -> None:
         with self.lock:
-            if function not in self.due:
+            if function not in self.due or isinstance(function, EventTimer):
                 raise ValueError("Error: function is not registered")
-            del self.due[function]
+            self._drop(function)
 
     def is_registered(self, function: Any) -> bool:
-        return function in self.due
+        return function in self.due and not isinstance(function, EventTimer)
 
+    # bpy.types.WindowManager (installed over the real methods, which are passed in)
+    def event_timer_add(self, native: Any, time_step: float, window: Any = None) -> Any:
+        timer = native(time_step, window=window)  # Blender checks the arguments, gives a Timer
+        entry = EventTimer(timer, window, float(time_step), self.time())
+        self.event_timers[entry.pointer] = entry
+        self._schedule(entry, entry.next_due())
+        if window is None:
+            sys.stderr.write(
+                f"[harness] event_timer_add({time_step:g}) without a window: as in Blender, it "
+                "sends no TIMER events (pass window=context.window)\n"
+            )
+        return timer
+
+    def event_timer_remove(self, native: Any, timer: Any) -> None:
+        if isinstance(timer, bpy.types.Timer):
+            entry = self.event_timers.get(timer.as_pointer())
+            if entry is None or entry.removed:
+                return None  # removed already
+            entry.removed = True  # still readable afterwards, as Blender frees it later
+            self._drop(entry)
+        return native(timer)  # Blender's own argument errors for anything else
+
+    def modal_handler_add(self, native: Any, operator: Any) -> bool:
+        if not isinstance(operator, bpy.types.Operator):
+            return bool(native(operator))
+        window = bpy.context.window
+        if window is None:
+            windows = bpy.context.window_manager.windows
+            window = windows[0] if len(windows) else None
+        self.handlers.insert(0, ModalHandler(operator, window))
+        return True
+
+    def forget(self, idname: str, before: set[int], why: str) -> None:
+        """Handlers an operator call added although it did not return RUNNING_MODAL: Blender
+        frees that operator, so they can never run."""
+        for handler in [h for h in self.handlers if id(h) not in before]:
+            if handler.idname == idname:
+                self.handlers.remove(handler)
+                sys.stderr.write(f"[harness] {idname}: modal handler dropped ({why})\n")
+
+    def started(self, before: set[int], reports: list[dict[str, str]]) -> None:
+        """The reports of the call that started a modal operator open its report list."""
+        for handler in self.handlers:
+            if id(handler) not in before:
+                handler.reports[:0] = reports
+
+    # running
     def next_due(self) -> float | None:
         with self.lock:
             return min(self.due.values(), default=None)
 
     def run_due(self) -> int:
-        """Run each timer due now once, in due order; their return value reschedules them."""
+        """Run each timer due now once, in due order (app timers and event timers alike)."""
         now, runs = self.time(), 0
         with self.lock:
-            ready = sorted((due, id(fn), fn) for fn, due in self.due.items() if due <= now)
-        for _, _, function in ready:
-            if function not in self.due:
-                continue
+            ready = sorted(
+                (due, self.order[key], key) for key, due in self.due.items() if due <= now
+            )
+        for _, _, key in ready:
+            if self.due.get(key, math.inf) > now:
+                continue  # removed, or rescheduled, by one that ran before it
             runs += 1
-            try:
-                again = function()
-            except Exception:
-                _log_traceback(f"timer {getattr(function, '__qualname__', function)} raised")
-                again = None
-            with self.lock:
-                if again is None:
-                    self.due.pop(function, None)
-                elif function in self.due:
-                    self.due[function] = self.time() + max(0.0, float(again))
+            if isinstance(key, EventTimer):
+                self._tick(key)
+            else:
+                self._run_app_timer(key)
         return runs
 
+    def _run_app_timer(self, function: Any) -> None:
+        try:
+            returned = function()
+        except BaseException:  # a timer's SystemExit must not end the session
+            _log_traceback(f"timer {getattr(function, '__qualname__', function)} raised")
+            returned = None
+        interval = _interval(function, returned)
+        with self.lock:
+            if function in self.due:  # it may have unregistered itself
+                if interval is None:
+                    self._drop(function)
+                else:
+                    self.due[function] = self.time() + max(interval, LOOP_TICK)
+
+    def _tick(self, entry: EventTimer) -> None:
+        now = self.time()
+        entry.delta, entry.last = now - entry.last, now
+        entry.duration += entry.delta
+        with self.lock:
+            if entry in self.due:
+                self.due[entry] = max(entry.next_due(), now + LOOP_TICK)
+        if entry.window_key is None:
+            return
+        event = Event("TIMER", "NOTHING")
+        for handler in [h for h in self.handlers if h.window_key == entry.window_key]:
+            if handler.result is None and "PASS_THROUGH" not in self._modal(handler, event):
+                break  # handled: the event goes no further
+
+    def _modal(self, handler: ModalHandler, event: Event) -> set[str]:
+        self.current = handler
+        try:
+            modal = getattr(type(handler.op), "modal", None)
+            if modal is None:
+                raise TypeError(f"{handler.idname} added a modal handler but has no modal()")
+            returned = modal(handler.op, bpy.context, event)
+            if not isinstance(returned, set | frozenset) or not returned <= _MODAL_RESULTS:
+                raise TypeError(
+                    f"{handler.idname}.modal() returned {returned!r}, expected a set of "
+                    f"{sorted(_MODAL_RESULTS)}"
+                )
+            outcome = set(returned)
+        except BaseException as error:  # Blender cancels the operator
+            _log_traceback(f"operator {handler.idname}.modal() raised")
+            handler.error = f"{type(error).__name__}: {error}".splitlines()[0]
+            outcome = {"CANCELLED"}
+        finally:
+            self.current = None
+        handler.events += 1
+        if outcome & _ENDS:
+            handler.result = sorted(outcome & _ENDS)
+            handler.op = None  # Blender frees the operator
+            self.handlers.remove(handler)
+            self.ended[handler.idname] = handler
+            sys.stderr.write(
+                f"[harness] modal operator {handler.idname} ended {handler.result} after "
+                f"{handler.events} event(s)\n"
+            )
+        return outcome
+
+    def report(self, op: Any, kinds: Any, message: str) -> None:
+        """`self.report()` inside modal(): Blender shows it in the UI; it is kept here."""
+        handler = self.current
+        if handler is not None and op is handler.op:
+            kind = sorted(kinds)[0] if kinds else "INFO"
+            handler.reports.append({"type": kind, "message": str(message)})
+            sys.stderr.write(f"{_REPORT_LABELS.get(kind, kind.title())}: {message}\n")
+
     def step(self, seconds: float) -> int:
-        """Advance the stepped clock by `seconds`, running every timer that falls due on the way."""
+        """Advance the stepped clock by `seconds`, running everything that falls due on the
+        way, in due order."""
         end, runs = self.now + seconds, 0
         while True:
             upcoming = self.next_due()
@@ -508,40 +793,195 @@ class Timers:
         self.now = end
         return runs
 
+    def shift(self, seconds: float) -> None:
+        """Another clock: keep what is due as far ahead as it was."""
+        with self.lock:
+            for key in self.due:
+                self.due[key] += seconds
+            for entry in self.event_timers.values():
+                entry.start += seconds
+                entry.last += seconds
+
+    def find(self, idname: str) -> ModalHandler | None:
+        idname = _py_idname(idname)
+        running = [h for h in self.handlers if h.idname == idname]
+        return running[0] if running else self.ended.get(idname)
+
+    def wait_modal(self, idname: str, seconds: float) -> dict[str, Any]:
+        """Run the loop until that modal operator ends, for at most `seconds` (of the clock
+        in use: stepped time is advanced, real time is waited)."""
+        handler = self.find(idname)
+        if handler is None:
+            running = ", ".join(sorted({h.idname for h in self.handlers})) or "none"
+            raise Failure(
+                "unknown_modal",
+                f"no modal operator {idname!r} has run in this session (running: {running})",
+            )
+        if self.clock == "stepped":
+            end = self.now + seconds
+            while handler.result is None:
+                upcoming = self.next_due()
+                if upcoming is None or upcoming > end:
+                    self.now = end
+                    break
+                self.now = max(self.now, upcoming)
+                self.run_due()
+        else:
+            deadline = time.monotonic() + seconds
+            while handler.result is None and time.monotonic() < deadline:
+                upcoming = self.next_due()
+                until = deadline if upcoming is None else min(upcoming, deadline)
+                time.sleep(max(0.0, until - time.monotonic()))  # the idle main loop
+                self.run_due()
+        return handler.summary()
+
+    def modals(self) -> list[dict[str, Any]]:
+        return [h.summary() for h in self.handlers]
+
     def listing(self) -> list[dict[str, Any]]:
         now = self.time()
         with self.lock:
-            return [
-                {"name": getattr(fn, "__qualname__", repr(fn)), "due_in": round(due - now, 6)}
-                for fn, due in sorted(self.due.items(), key=lambda item: item[1])
-            ]
+            due = sorted(self.due.items(), key=lambda item: item[1])
+        return [
+            {
+                "name": key.name if isinstance(key, EventTimer)
+                else getattr(key, "__qualname__", repr(key)),
+                "kind": "event" if isinstance(key, EventTimer) else "app",
+                "due_in": round(when - now, 6),
+            }
+            for key, when in due
+        ]  # fmt: skip
 
 
-TIMERS = Timers()
+LOOP = Loop()
+_INVOKING: list[list[Any]] = []  # [idname, consumed] of bpy.ops calls with an INVOKE context
+_ORIGINAL_EXECUTE: dict[type, Any] = {}
 
 
-def _install_timers() -> None:
+def _execute_or_invoke(self: Any, context: Any) -> Any:
+    """The `execute` of add-on operators that define `invoke`. In background mode Blender has
+    no event to invoke with and calls `execute` even for 'INVOKE_DEFAULT' (or nothing: "Invalid
+    operator call"); an INVOKE call gets `invoke(context, event)` here, as with a window."""
+    cls = type(self)
+    if _INVOKING and not _INVOKING[-1][1] and _INVOKING[-1][0] == _py_idname(cls.bl_idname):
+        _INVOKING[-1][1] = True
+        return cls.invoke(self, context, Event())
+    original = _ORIGINAL_EXECUTE.get(cls)
+    if original is None:
+        module, _, name = _py_idname(cls.bl_idname).partition(".")
+        sys.stderr.write(f"ERROR Invalid operator call '{module.upper()}_OT_{name}'\n")
+        return {"PASS_THROUGH"}
+    return original(self, context)
+
+
+def _install_loop() -> None:
+    """Put the loop where add-ons reach Blender's: bpy.app.timers, the window manager's timer
+    and modal-handler methods, Timer.time_delta/time_duration, Operator.report, and invoke."""
     timers = bpy.app.timers
     for name in ("register", "unregister", "is_registered"):
         # Where bpy.app.timers is read-only, the stand-in below replaces it whole.
         with contextlib.suppress(AttributeError, TypeError):
-            setattr(timers, name, getattr(TIMERS, name))
-    if bpy.app.timers.register != TIMERS.register:
+            setattr(timers, name, getattr(LOOP, name))
+    if bpy.app.timers.register != LOOP.register:
         import types
 
         stand_in = types.SimpleNamespace(
-            register=TIMERS.register,
-            unregister=TIMERS.unregister,
-            is_registered=TIMERS.is_registered,
+            register=LOOP.register,
+            unregister=LOOP.unregister,
+            is_registered=LOOP.is_registered,
         )
         sys.modules["bpy.app.timers"] = stand_in  # type: ignore[assignment]
         bpy.app.timers = stand_in  # type: ignore[misc]
+
+    # RNA functions win over class attributes in bpy_struct's getattro, so the methods are
+    # taken over in __getattribute__ of Blender's own Python classes (inherited by subclasses).
+    def take_over(cls: Any, methods: dict[str, Any]) -> None:
+        native = cls.__getattribute__
+
+        def __getattribute__(self: Any, name: str) -> Any:
+            value = native(self, name)
+            if name in methods:
+                return functools.partial(methods[name], self, value)
+            return value
+
+        cls.__getattribute__ = __getattribute__
+
+    take_over(
+        bpy.types.WindowManager,
+        {
+            "event_timer_add": lambda wm, native, *a, **k: LOOP.event_timer_add(native, *a, **k),
+            "event_timer_remove": lambda wm, native, t: LOOP.event_timer_remove(native, t),
+            "modal_handler_add": lambda wm, native, op: LOOP.modal_handler_add(native, op),
+        },
+    )
+
+    def report(op: Any, native: Any, kinds: Any, message: str) -> Any:
+        LOOP.report(op, kinds, message)
+        return native(kinds, message)
+
+    take_over(bpy.types.Operator, {"report": report})
+    timer_type = bpy.types.Timer
+    native_timer = timer_type.__getattribute__
+
+    def timer_getattribute(self: Any, name: str) -> Any:
+        if name in ("time_delta", "time_duration"):
+            entry = LOOP.event_timers.get(native_timer(self, "as_pointer")())
+            if entry is not None:
+                return entry.delta if name == "time_delta" else entry.duration
+        return native_timer(self, name)
+
+    timer_type.__getattribute__ = timer_getattribute  # type: ignore[method-assign]
+
+    native_register = bpy.utils.register_class
+
+    def register_class(cls: Any) -> Any:
+        if (
+            isinstance(cls, type)
+            and issubclass(cls, bpy.types.Operator)
+            and callable(getattr(cls, "invoke", None))
+        ):
+            original = next(
+                (
+                    vars(base)["execute"]
+                    for base in cls.__mro__
+                    if "execute" in vars(base) and vars(base)["execute"] is not _execute_or_invoke
+                ),
+                None,
+            )
+            _ORIGINAL_EXECUTE[cls] = original
+            cls.execute = _execute_or_invoke  # type: ignore[attr-defined]
+        return native_register(cls)
+
+    bpy.utils.register_class = register_class
+    from bpy.ops import _BPyOpsSubModOp  # type: ignore[import-not-found]
+
+    native_call = _BPyOpsSubModOp.__call__
+
+    def call(self: Any, *args: Any, **kw: Any) -> Any:
+        idname = self.idname_py()
+        invoking = bool(args) and isinstance(args[0], str) and args[0].startswith("INVOKE")
+        before = {id(h) for h in LOOP.handlers}
+        if invoking:
+            _INVOKING.append([idname, False])
+        result = None
+        try:
+            result = native_call(self, *args, **kw)
+            return result
+        finally:
+            if invoking:
+                _INVOKING.pop()
+            if result is None or "RUNNING_MODAL" not in result:
+                LOOP.forget(idname, before, f"the call returned {sorted(result or ['error'])}")
+
+    _BPyOpsSubModOp.__call__ = call
 
 
 def clock(mode: str) -> str:
     if mode not in ("real", "stepped"):
         raise Failure("bad_value", f"clock must be 'real' or 'stepped', not {mode!r}")
-    TIMERS.now, TIMERS.clock = time.monotonic(), mode
+    before = LOOP.time()
+    LOOP.now, LOOP.clock = time.monotonic(), mode
+    LOOP.shift(LOOP.time() - before)
     return mode
 
 
@@ -566,9 +1006,11 @@ def _handle(request: dict[str, Any]) -> Any:
             and getattr(getattr(bpy.types, name), "__module__", "").startswith(tuple(ENABLED))
         ),
         "clock": lambda: clock(request["mode"]),
-        "step": lambda: TIMERS.step(float(request.get("seconds", 0))),
-        "run_timers": lambda: TIMERS.run_due(),
-        "timers": lambda: TIMERS.listing(),
+        "step": lambda: LOOP.step(float(request.get("seconds", 0))),
+        "run_timers": lambda: LOOP.run_due(),
+        "timers": lambda: LOOP.listing(),
+        "modals": lambda: LOOP.modals(),
+        "wait_modal": lambda: LOOP.wait_modal(request["idname"], float(request["seconds"])),
         "tracebacks": lambda: list(TRACEBACKS),
         "exec": lambda: _exec(request["code"]),
     }
@@ -609,15 +1051,16 @@ def main() -> None:
     )
     if len(sys.argv) > 1:
         clock(sys.argv[1])
-    _install_timers()
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # where it hangs, on request
+    _install_loop()
     selector = selectors.DefaultSelector()
     selector.register(sys.stdin, selectors.EVENT_READ)
     buffered = b""
     _answer({"ready": True, "version": bpy.app.version_string})
     while True:
         timeout = None
-        if TIMERS.clock == "real":
-            upcoming = TIMERS.next_due()
+        if LOOP.clock == "real":
+            upcoming = LOOP.next_due()
             timeout = None if upcoming is None else max(0.0, upcoming - time.monotonic())
         if selector.select(timeout):
             chunk = os.read(sys.stdin.fileno(), 65536)
@@ -627,8 +1070,8 @@ def main() -> None:
             while b"\n" in buffered:
                 line, buffered = buffered.split(b"\n", 1)
                 _serve(line)
-        if TIMERS.clock == "real":
-            TIMERS.run_due()
+        if LOOP.clock == "real":
+            LOOP.run_due()
 
 
 def _serve(line: bytes) -> None:

@@ -2,7 +2,10 @@
 
 Connections to ComfyUI, LiteLLM and Wan2GP are shown in a panel and polled by a timer; the
 image, script and clip operators hand their backend work to worker threads and a timer applies
-the results to Blender data on the main thread, as Blender requires.
+the results to Blender data on the main thread, as Blender requires. "Watch services" is a modal
+operator on a window-manager event timer, as add-ons write background work; the start-up
+announcement timer returns a set, a mistake seen in published add-ons, which Blender reports
+and drops.
 """
 
 bl_info = {
@@ -68,6 +71,7 @@ class DirectorState(bpy.types.PropertyGroup):
     last_text: bpy.props.StringProperty(name="Last script")
     last_clip: bpy.props.StringProperty(name="Last clip")
     last_error: bpy.props.StringProperty(name="Last error")
+    announcements: bpy.props.IntProperty(name="Start-up announcements", default=0)
 
 
 def state(context=None) -> DirectorState:
@@ -143,6 +147,15 @@ def drain() -> float:
         apply(bpy.context)
 
 
+def announce():
+    """Start-up timer: say the add-on is ready. It returns {'RUNNING_MODAL'} (an operator's
+    result, not a timer's): Blender prints that it "did not return None or float" and drops
+    it, so it runs once."""
+    state().announcements += 1
+    log.info("director ready")
+    return {"RUNNING_MODAL"}
+
+
 def poll_connections() -> float:
     """Timer: re-check every service, as the platform's status indicator does."""
     for service in SERVICES:
@@ -160,6 +173,47 @@ class DIRECTOR_OT_refresh_connections(bpy.types.Operator):
             check(context, service)
         self.report({"INFO"}, "checking ComfyUI, LiteLLM and Wan2GP")
         return {"FINISHED"}
+
+
+class DIRECTOR_OT_watch_services(bpy.types.Operator):
+    """Check every service and wait for the answers without blocking Blender: a modal operator
+    on an event timer, ending when no service is still being checked."""
+
+    bl_idname = "director.watch_services"
+    bl_label = "Watch services"
+
+    def invoke(self, context, event):
+        for service in SERVICES:
+            check(context, service)
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(0.1, window=context.window)
+        wm.modal_handler_add(self)
+        self.report({"INFO"}, "watching ComfyUI, LiteLLM and Wan2GP")
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context, event):
+        if event.type == "ESC":
+            return self._end(context, {"CANCELLED"})
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        st = state(context)
+        statuses = {service: getattr(st, f"{service}_status") for service in SERVICES}
+        if "CHECKING" in statuses.values():
+            if self._timer.time_duration > prefs(context).timeout_seconds + 1.0:
+                waiting = [s for s, status in statuses.items() if status == "CHECKING"]
+                self.report({"WARNING"}, f"no answer from {', '.join(waiting)}")
+                return self._end(context, {"CANCELLED"})
+            return {"PASS_THROUGH"}
+        up = [s for s, status in statuses.items() if status == "CONNECTED"]
+        down = [s for s in SERVICES if s not in up]
+        self.report({"INFO"}, f"connected: {', '.join(up) or 'none'}")
+        if down:
+            self.report({"WARNING"}, f"not connected: {', '.join(down)}")
+        return self._end(context, {"FINISHED"})
+
+    def _end(self, context, result):
+        context.window_manager.event_timer_remove(self._timer)
+        return result
 
 
 class DIRECTOR_OT_manual_reconnect(bpy.types.Operator):
@@ -260,6 +314,7 @@ class DIRECTOR_PT_connections(bpy.types.Panel):
             if status == "ERROR":
                 box.label(text=getattr(st, f"{service}_error"), icon="INFO")
         layout.operator("director.refresh_connections", icon="FILE_REFRESH")
+        layout.operator("director.watch_services", icon="VIEWZOOM")
         gen = layout.column()
         gen.enabled = st.jobs < 3
         gen.prop(st, "prompt")
@@ -276,6 +331,7 @@ CLASSES = (
     DirectorPreferences,
     DirectorState,
     DIRECTOR_OT_refresh_connections,
+    DIRECTOR_OT_watch_services,
     DIRECTOR_OT_manual_reconnect,
     DIRECTOR_OT_generate_image,
     DIRECTOR_OT_generate_script,
@@ -290,10 +346,11 @@ def register():
     bpy.types.Scene.director = bpy.props.PointerProperty(type=DirectorState)
     bpy.app.timers.register(drain, first_interval=0.1, persistent=True)
     bpy.app.timers.register(poll_connections, first_interval=1.0, persistent=True)
+    bpy.app.timers.register(announce, first_interval=0.5)
 
 
 def unregister():
-    for timer in (poll_connections, drain):
+    for timer in (announce, poll_connections, drain):
         if bpy.app.timers.is_registered(timer):
             bpy.app.timers.unregister(timer)
     del bpy.types.Scene.director
