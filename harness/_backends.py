@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness import _reached
+from harness.mocks import NAMESPACE_HEADER
 from harness.stack import Address, Stack
 
 if TYPE_CHECKING:
     from pluggy import HookRelay
 
-# The header that puts a request to a mock into a worker's namespace (its own state and faults).
-NAMESPACE_HEADER = "X-Harness-Namespace"
+__all__ = ["NAMESPACE_HEADER", "ServiceUnderTest", "WorkerBackends"]
 
 
 class WorkerBackends:

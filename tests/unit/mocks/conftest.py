@@ -27,8 +27,9 @@ from typing import IO, Any
 import httpx
 import pytest
 
+from harness.mocks import NAMESPACE_HEADER
+
 ROOT = Path(__file__).resolve().parents[3]
-NAMESPACE_HEADER = "X-Harness-Namespace"
 
 
 def free_port() -> int:

@@ -18,9 +18,9 @@ import pytest
 import websocket
 from PIL import Image
 
+from harness.mocks import NAMESPACE_HEADER as H
 from harness.waiting import wait_for
 
-H = "X-Harness-Namespace"
 MAGIC = "__MOCK_EXECUTION_ERROR__"
 
 # The graph of ComfyUI's script_examples/websockets_api_example.py

@@ -11,9 +11,8 @@ import httpx
 import pytest
 import websocket
 
+from harness.mocks import NAMESPACE_HEADER as H
 from harness.mocks._control._echo import create_app
-
-H = "X-Harness-Namespace"
 
 
 @pytest.fixture(scope="module")
