@@ -20,7 +20,7 @@ from harness.blender.cli import app as blender_app
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults, Target, container, http, kernel, tcp
 from harness.faults.scenario import Scenario
-from harness.reports import markdown
+from harness.reports import terminal
 from harness.stack import PROXY, Stack
 
 app = typer.Typer(
@@ -475,43 +475,7 @@ def report(
 ) -> None:
     """A run's summary table and the path of its HTML report."""
     found = reports.find_run(reports.reports_dir(str(directory) if directory else None), run)
-    data = reports.load(found)
-    summary = data["summary"]
-    table = Table(title=f"run {data['run']}: {summary['total']} tests in {data['duration']:.1f} s")
-    for column in ("test", "outcome", "duration (s)", "faults"):
-        table.add_column(column)
-    for test in data["tests"]:
-        style = {"failed": "red", "error": "red", "passed": "green"}.get(test["outcome"], "")
-        table.add_row(
-            test["nodeid"],
-            f"[{style}]{test['outcome']}[/]" if style else test["outcome"],
-            f"{test['duration']:.2f}",
-            str(len(test["faults"])),
-        )
-    console.print(table)
-    latency = markdown.latency_rows(data)
-    if latency:
-        latency_table = Table(title="latency (ms)")
-        for column in ("backend", "faults", "samples", "p50", "p95", "p99"):
-            latency_table.add_column(column)
-        for row in latency:
-            latency_table.add_row(*row)
-        console.print(latency_table)
-    usage = markdown.resource_rows(data)
-    if usage:
-        usage_table = Table(title="containers")
-        for column in ("container", "service", "peak CPU %", "peak MB", "mean MB"):
-            usage_table.add_column(column)
-        for row in usage:
-            usage_table.add_row(*row)
-        console.print(usage_table)
-    console.print(
-        ", ".join(f"{n} {k}" for k, n in summary.items() if k != "total") or "no tests",
-        highlight=False,
-    )
-    console.print(
-        f"HTML: {(found / reports.REPORT_HTML).resolve()}", highlight=False, soft_wrap=True
-    )
+    terminal.show(console, found)
 
 
 def main() -> None:  # pragma: no cover - console script shim
