@@ -14,9 +14,16 @@ STUDIO_VENV ?= $(or $(TMPDIR),/tmp)/mediastack-harness-studio-$(shell printf %s 
 # The pinned environment both venvs install in (pip constraints), and the tool that writes it.
 LOCK := requirements/dev.lock
 UV := uv==0.13.9
+# The oldest versions the declared ranges allow (`make lock`), and the venv that tests them.
+FLOORS_LOCK := requirements/floors.lock
+# The Python that has build and twine (`make dist`): the dev venv's, or any with `make dist-tools`.
+DIST_PYTHON ?= $(BIN)/python
+# On a release (`make dist RELEASE_TAG=v1.2.3`): the tag must name the version built.
+RELEASE_TAG ?=
+FLOORS_VENV ?= $(or $(TMPDIR),/tmp)/mediastack-harness-floors-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-8)
 
 .PHONY: setup venv lock engine images test test-unit test-integration test-studio studio-venv studio-image \
-	test-blender \
+	test-blender test-floors dist dist-tools \
 	up down lint bench clean \
 	report ci-tools ci-summary ci-logs ci-down
 
@@ -62,6 +69,26 @@ studio-image: studio-venv ## the studio's image base, offline, as the README tel
 
 test-studio: studio-image ## the studio's unit and integration suites, from examples/studio
 	cd examples/studio && $(STUDIO_VENV)/bin/pytest -n $(WORKERS) --dist loadgroup tests $(PYTEST_ARGS)
+
+test-floors: ## the unit tests at the dependency floors: `.[all]` and the test tools as in $(FLOORS_LOCK)
+	rm -rf $(FLOORS_VENV)
+	$(PYTHON) -m venv $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/pip install --quiet '$(UV)'
+	$(FLOORS_VENV)/bin/uv pip install --quiet --python $(FLOORS_VENV)/bin/python \
+		-r $(FLOORS_LOCK) -e '.[all]'
+	@# not tests/unit/blender: they run real Blender, and bpy (the blender extra) is not in `all`
+	$(FLOORS_VENV)/bin/pytest -n $(WORKERS) --dist loadgroup tests/unit --ignore tests/unit/blender \
+		$(PYTEST_ARGS)
+
+dist: $(if $(filter $(BIN)/python,$(DIST_PYTHON)),venv) ## sdist, and the wheel built from it, into dist/; twine check
+	rm -rf dist
+	$(DIST_PYTHON) -m build --outdir dist .
+	$(DIST_PYTHON) -m twine check --strict dist/*
+	$(if $(RELEASE_TAG),test -f dist/mediastack_harness-$(RELEASE_TAG:v%=%)-py3-none-any.whl \
+		|| { echo "tag $(RELEASE_TAG) is not the version in pyproject.toml" >&2; exit 1; })
+
+dist-tools: ## build and twine alone, at the dev lock's versions, for DIST_PYTHON (the release workflow)
+	$(DIST_PYTHON) -m pip install --quiet -c $(LOCK) build twine
 
 test-unit:
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit $(PYTEST_ARGS)

@@ -31,6 +31,7 @@ import pytest
 from harness import _events, _exclusive, _options, _reached, _run, _shared_stack, _workers
 from harness import config as harness_config
 from harness._backends import NAMESPACE_HEADER, ServiceUnderTest, WorkerBackends
+from harness._optional import fixture_require
 from harness._state import attached_project
 from harness.errors import HarnessError
 from harness.faults import FaultError, Faults
@@ -155,7 +156,7 @@ def backends(
 @pytest.fixture
 def redis_client(backends: WorkerBackends, worker_id: str) -> Iterator[Any]:
     """redis-py client on this worker's own database, emptied before the test."""
-    import redis
+    redis = fixture_require("redis", "redis", "redis_client")
 
     address = backends.address("redis")
     database = 1 + _workers.worker_index(worker_id) % 63
@@ -168,8 +169,8 @@ def redis_client(backends: WorkerBackends, worker_id: str) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def chroma_client(backends: WorkerBackends, harness_namespace: str) -> Any:
     """`chromadb.HttpClient` on this worker's own tenant and database (pass embeddings)."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+    chromadb = fixture_require("chromadb", "chroma", "chroma_client")
+    ChromaSettings = fixture_require("chromadb.config", "chroma", "chroma_client").Settings
 
     address = backends.address("chromadb")
     admin = chromadb.AdminClient(
@@ -204,7 +205,7 @@ def chroma_client(backends: WorkerBackends, harness_namespace: str) -> Any:
 @pytest.fixture(scope="session")
 def openai_client(backends: WorkerBackends) -> Any:
     """The `openai` client on the LiteLLM proxy (models `mock-gpt`, `mock-embed`)."""
-    import openai
+    openai = fixture_require("openai", "openai", "openai_client")
 
     return openai.OpenAI(
         base_url=f"{backends.address('litellm').url}/v1",

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness._optional import install_hint
 from harness.blender._panel import PanelTree
 from harness.errors import HarnessError
 from harness.images import BLENDER_TAG
@@ -158,7 +159,7 @@ def runtime(python: str | None = None) -> Runtime:
     elif sys.version_info[:2] != BPY_PYTHON:
         note = f"bpy {BPY_VERSION} needs Python {wanted} (this is {here}): using the image {IMAGE}"
     else:
-        note = f"bpy is not installed here (`pip install bpy=={BPY_VERSION}`): using {IMAGE}"
+        note = f"bpy is not installed here (`{install_hint('blender')}`): using {IMAGE}"
     if not _image_present():
         raise BpyUnavailable(
             f"{note.split(':')[0]}, and the image {IMAGE} is missing: "

@@ -9,9 +9,11 @@ import random
 import struct
 from dataclasses import dataclass
 
-from PIL import Image
-
+from .._optional import require
 from ._rng import Seed, rng_of
+
+require("PIL", "data", "harness.data")
+from PIL import Image  # noqa: E402  (after the check: one line naming the extra)
 
 
 @dataclass(frozen=True)

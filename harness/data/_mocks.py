@@ -1,22 +1,16 @@
-"""The mocks' own code, imported on first use (it needs the `mocks` extra)."""
+"""The mocks' own code, imported on first use (the `data` extra brings the mocks' dependencies)."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from ..errors import HarnessError
+from .._optional import MissingExtra, require
 
 
-class MocksMissing(HarnessError):
+class MocksMissing(MissingExtra):
     """The mocks package (or its dependencies) cannot be imported."""
 
 
-def mock_attribute(module: str, name: str) -> Any:
-    """`module.name` from the mocks package, or one line naming the extra to install."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ImportError as exc:
-        raise MocksMissing(
-            f"{module} cannot be imported ({exc}): pip install 'mediastack-harness[mocks]'"
-        ) from None
+def mock_attribute(module: str, name: str, feature: str) -> Any:
+    """`module.name` from the mocks package, or one line naming the extra `feature` needs."""
+    return getattr(require(module, "data", feature, error=MocksMissing), name)

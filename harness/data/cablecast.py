@@ -28,7 +28,7 @@ def cablecast_dataset(
     vod_fraction: float = 0.5,
 ) -> dict[str, list[dict[str, Any]]]:
     """Collections by Cablecast key (shows, vods, scheduleItems, channels, ...), ids linked."""
-    generate = mock_attribute("harness.mocks.cablecast.data", "generate")
+    generate = mock_attribute("harness.mocks.cablecast.data", "generate", "cablecast_dataset()")
     data: dict[str, list[dict[str, Any]]] = generate(
         shows=shows,
         channels=channels,

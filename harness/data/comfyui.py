@@ -277,6 +277,8 @@ def fetch_object_info(url: str, timeout: float = 10.0, **client: Any) -> dict[st
 
 def mock_object_info(input_files: tuple[str, ...] = ()) -> dict[str, Any]:
     """The ComfyUI mock's /object_info, as it answers a namespace holding `input_files`."""
-    object_info_for = mock_attribute("harness.mocks.comfyui._nodes", "object_info_for")
+    object_info_for = mock_attribute(
+        "harness.mocks.comfyui._nodes", "object_info_for", "mock_object_info()"
+    )
     info: dict[str, Any] = object_info_for(list(input_files))
     return info

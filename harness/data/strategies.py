@@ -12,14 +12,16 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from hypothesis import reject
-from hypothesis import strategies as st
-
+from .._optional import require
 from . import comfyui, embeddings
 from .cablecast import CABLECAST_EPOCH, cablecast_dataset
 from .characters import Character, characters
 from .comfyui import Catalog, ComfyGraph, GraphPreset, InputFile, InvalidGraph
 from .scripts import DEFAULT_BOUNDS, Episode, ScriptBounds, episode
+
+require("hypothesis", "data", "harness.data.strategies")  # else one line naming the extra
+from hypothesis import reject  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 __all__ = [
     "cablecast_datasets",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from harness._optional import MissingExtra, require
 from harness.reports import _text, markdown, timeline
 
 STYLE = """
@@ -115,8 +116,11 @@ def _timeline(report: dict[str, Any]) -> list[str]:
 
 def render(report: dict[str, Any], logs: dict[str, dict[str, str]] | None = None) -> str:
     """The whole report as one HTML page with no external resources."""
-    from harness.reports import plots  # matplotlib only when a report is drawn
-
+    try:  # matplotlib only when a report is drawn; without it, the report says what draws plots
+        plots = require("harness.reports.plots", "plots", "the HTML report's plots")
+        no_plots = ""
+    except MissingExtra as missing:
+        plots, no_plots = None, f"<p>{escape(str(missing))}</p>"
     parts = [f"<h1>mediastack-harness run {escape(report['run'])}</h1>"]
     parts += _summary(report)
     parts += _failures(report, logs or {})
@@ -144,7 +148,9 @@ def render(report: dict[str, Any], logs: dict[str, dict[str, str]] | None = None
         parts.append("<h2>Latency (ms)</h2>")
         parts.append(_table(["backend", "faults", "samples", "p50", "p95", "p99"], rows))
         for backend, samples in report.get("latency_samples_ms", {}).items():
-            parts.append(_img(plots.latency_plot(backend, samples), f"{backend} latency"))
+            if plots:
+                parts.append(_img(plots.latency_plot(backend, samples), f"{backend} latency"))
+        parts.append(no_plots)
     if report["resources"]:
         parts.append("<h2>Containers</h2>")
         parts.append(
@@ -154,8 +160,10 @@ def render(report: dict[str, Any], logs: dict[str, dict[str, str]] | None = None
             )
         )
         resources = report["resources"]
-        parts.append(_img(plots.resource_plot(resources, "memory_mb", "memory (MB)"), "memory"))
-        parts.append(_img(plots.resource_plot(resources, "cpu_percent", "CPU (%)"), "CPU"))
+        if plots:
+            parts.append(_img(plots.resource_plot(resources, "memory_mb", "memory (MB)"), "memory"))
+            parts.append(_img(plots.resource_plot(resources, "cpu_percent", "CPU (%)"), "CPU"))
+        parts.append(no_plots)
     body = "\n".join(parts)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

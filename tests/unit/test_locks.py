@@ -1,6 +1,7 @@
 """The pinned environments (`make lock`): the dev lock pins every declared dependency of
-`.[test]` and the studio's, each image's lock every requirement of its wheelhouse, and a changed
-image lock changes the image's content hash (so it is rebuilt)."""
+`.[test]` and the studio's, the floors lock each of `.[all]` at its floor, each image's lock every
+requirement of its wheelhouse, and a changed image lock changes the image's content hash (so it
+is rebuilt)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from harness import _paths, _wheels, images
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 DEV_LOCK = ROOT / "requirements" / "dev.lock"
+FLOORS_LOCK = ROOT / "requirements" / "floors.lock"
 STUDIO = ROOT / "examples" / "studio"
 # where both locks are resolved for (requirements/lock.py): CPython 3.11 on Linux x86_64
 LOCKED_FOR = {
@@ -95,6 +98,25 @@ def test_the_dev_lock_pins_the_studios_dependencies_too() -> None:
     tests = [line for line in studio["optional-dependencies"]["test"] if "harness" not in line]
     requirements = [*requirements_file(STUDIO / "requirements.txt"), *tests]
     assert unpinned(requirements, DEV_LOCK) == []
+
+
+def test_the_floors_lock_pins_each_requirement_of_all_at_its_floor() -> None:
+    """What `make test-floors` tests is the lower bounds themselves (a `==` pin is its own)."""
+    requirements = declared("all")
+    names = {canonicalize_name(Requirement(line).name) for line in requirements}
+    assert {"chromadb-client", "hypothesis", "matplotlib", "pytest", "redis"} <= names
+    assert "bpy" not in names  # 821 MB for one Python: the blender extra is asked for by name
+    pinned = pins(FLOORS_LOCK)
+    off = []
+    for line in requirements:
+        requirement = Requirement(line)
+        if requirement.marker and not requirement.marker.evaluate({**LOCKED_FOR, "extra": "all"}):
+            continue
+        floor = [Version(s.version) for s in requirement.specifier if s.operator in (">=", "==")]
+        locked = [Version(v) for v in pinned.get(canonicalize_name(requirement.name), [])]
+        if len(floor) != 1 or locked != floor:
+            off.append(f"{line}: {locked or 'not pinned'}")
+    assert off == []
 
 
 def python_images() -> dict[str, images.Recipe]:

@@ -1,5 +1,6 @@
-"""The GitHub Actions workflow, checked here since it cannot run here: GitHub's schema, the
-suites and Pythons of the matrix, `if: always()` on the cleanup, and Makefile targets that exist."""
+"""The GitHub Actions workflows, checked here since they cannot run here: GitHub's schema, the
+suites and Pythons of the matrix, `if: always()` on the cleanup, Makefile targets that exist, the
+floors job, and the release's build and trusted-publishing jobs."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 WORKFLOW = ROOT / ".github" / "workflows" / "integration.yml"
+RELEASE = ROOT / ".github" / "workflows" / "release.yml"
+OLD_VERSIONS = ROOT / ".github" / "workflows" / "old-versions.yml"
 CHECK_JSONSCHEMA = [sys.executable, "-m", "check_jsonschema"]
 SUITES = ["smoke", "faults", "streaming", "load", "e2e"]
 
@@ -49,7 +53,8 @@ def make_calls(command: str) -> list[list[str]]:
     """Each `make ...` in a shell line, as [targets and VAR=value arguments]."""
     calls = []
     for part in re.split(r"&&|\|\||;|\n", command):
-        words = shlex.split(part.replace("${{ matrix.suite }}", "smoke"))
+        part = re.sub(r"\$\{\{[^}]*\}\}", "x", part.replace("${{ matrix.suite }}", "smoke"))
+        words = shlex.split(part)
         if "make" in words:
             calls.append(words[words.index("make") + 1 :])
     return calls
@@ -65,9 +70,52 @@ def _check_schema(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_workflow_matches_githubs_schema() -> None:
-    checked = _check_schema(WORKFLOW)
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
+def test_workflow_matches_githubs_schema(workflow: Path) -> None:
+    checked = _check_schema(workflow)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def _jobs(workflow: Path) -> dict[str, dict[str, Any]]:
+    return dict(yaml.safe_load(workflow.read_text())["jobs"])
+
+
+@pytest.mark.parametrize("workflow", [RELEASE, OLD_VERSIONS], ids=["release", "old-versions"])
+def test_every_make_call_of_the_other_workflows_expands(workflow: Path) -> None:
+    targets = makefile_targets()
+    for job in _jobs(workflow).values():
+        for step in _steps(job, "run"):
+            for call in make_calls(step["run"]):
+                named = [word for word in call if "=" not in word and not word.startswith("-")]
+                assert named and set(named) <= targets, (step["run"], sorted(targets))
+                dry = subprocess.run(
+                    ["make", "-n", "-C", str(ROOT), *call],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+                assert dry.returncode == 0, (call, dry.stderr)
+
+
+def test_the_old_versions_job_runs_the_unit_tests_at_the_floors() -> None:
+    job = _jobs(OLD_VERSIONS)["old-versions"]
+    assert [make_calls(step["run"]) for step in _steps(job, "run")] == [[["test-floors"]]]
+    assert _uses(job, "actions/setup-python")["with"]["python-version"] == "3.11"
+
+
+def test_a_tag_builds_then_publishes_to_pypi_by_trusted_publishing() -> None:
+    workflow = yaml.safe_load(RELEASE.read_text())
+    assert workflow[True]["push"] == {"tags": ["v*"]}  # YAML 1.1 reads `on` as true
+    build, publish = workflow["jobs"]["build"], workflow["jobs"]["publish"]
+    (run,) = [call for step in _steps(build, "run") for call in make_calls(step["run"])]
+    assert {"dist", "RELEASE_TAG=x"} <= set(run)
+    assert _uses(build, "actions/upload-artifact")["with"]["name"] == "dist"
+    assert publish["needs"] == "build"
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    assert _uses(publish, "actions/download-artifact")["with"]["name"] == "dist"
+    assert _uses(publish, "pypa/gh-action-pypi-publish")["uses"].endswith("@release/v1")
+    assert "with" not in _uses(publish, "pypa/gh-action-pypi-publish")  # no token: OIDC
 
 
 def test_a_broken_workflow_fails_the_schema(tmp_path: Path) -> None:
