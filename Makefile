@@ -47,10 +47,11 @@ engine: venv
 images: venv
 	$(HARNESS) images build
 
-test: ## unit and integration tests under pytest-xdist, then the studio's and the director add-on's suites
+test: ## unit and integration tests under pytest-xdist, the studio's and the director add-on's suites, the floors
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)
 	$(MAKE) test-studio
 	$(MAKE) test-blender
+	$(MAKE) test-floors
 
 test-blender: ## the director add-on's suites in real Blender (bpy) on the stack
 	cd examples/blender_director && $(abspath $(HARNESS)) blender run director -- \

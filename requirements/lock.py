@@ -33,7 +33,7 @@ DEV_ONLY = {"ruff", "mypy", "types-pyyaml", "types-requests", "build", "twine"}
 # Not ours to test: matplotlib before 3.10.7 calls pyparsing by its old names, which pyparsing 3.3
 # deprecates with a warning in every process that draws a plot. The floors environment has the
 # pyparsing that the floor matplotlib knew.
-FLOORS_PEERS = ["pyparsing<3.3"]
+FLOORS_PEERS = ["pyparsing>=3.2,<3.3"]
 IMAGES = ROOT / "compose" / "images"
 STUDIO_REQUIREMENTS = "examples/studio/requirements.txt"
 PLATFORM = "x86_64-manylinux_2_36"  # Debian bookworm's glibc, as the images' and the CI's
@@ -109,7 +109,8 @@ def main() -> None:
     uv = parser.parse_args().uv
     compile_(uv, DEV_PYTHON, ["pyproject.toml", STUDIO_REQUIREMENTS, "--extra", "test"], DEV_LOCK)
     print(f"locked {DEV_LOCK.relative_to(ROOT)}", file=sys.stderr)
-    floors = ["pyproject.toml", "--extra", "all", "-", "--resolution", "lowest-direct"]
+    # --upgrade: what they pull in at its newest today, not as the last floors lock had it
+    floors = ["pyproject.toml", "--extra", "all", "-", "--resolution", "lowest-direct", "--upgrade"]
     compile_(uv, DEV_PYTHON, floors, FLOORS_LOCK, "\n".join(floors_requirements()) + "\n")
     print(f"locked {FLOORS_LOCK.relative_to(ROOT)}", file=sys.stderr)
     for image, requirements in image_requirements().items():

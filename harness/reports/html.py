@@ -117,7 +117,7 @@ def _timeline(report: dict[str, Any]) -> list[str]:
 def render(report: dict[str, Any], logs: dict[str, dict[str, str]] | None = None) -> str:
     """The whole report as one HTML page with no external resources."""
     try:  # matplotlib only when a report is drawn; without it, the report says what draws plots
-        plots = require("harness.reports.plots", "plots", "the HTML report's plots")
+        plots = require("harness.reports.plots", "plots", "harness.reports.plots")
         no_plots = ""
     except MissingExtra as missing:
         plots, no_plots = None, f"<p>{escape(str(missing))}</p>"
