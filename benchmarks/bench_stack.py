@@ -26,8 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import _docker, _paths, images, reaper
-from harness.stack import Stack, new_project_name
+from harness import _docker, _paths
+from harness import _images as images
+from harness import _reaper as reaper
+from harness._stack import Stack, new_project_name
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -115,7 +117,7 @@ def _adopter_project(directory: Path) -> None:
 def measure_adopter(rounds: int) -> dict[str, object]:
     """In a project directory: harness up of the merged stack vs raw compose on the same files."""
     from harness import _overlay, _process
-    from harness.stack import _free_port
+    from harness._stack import _free_port
 
     harness_up, raw_up = [], []
     for _ in range(rounds):

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness import _reached
+from harness._stack import Address, Stack
 from harness.mocks import NAMESPACE_HEADER
-from harness.stack import Address, Stack
 
 if TYPE_CHECKING:
     from pluggy import HookRelay

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness import config as harness_config
-from harness import topology
-from harness.errors import HarnessError
+from harness import _config as harness_config
+from harness import _topology as topology
+from harness._errors import HarnessError
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from harness import _labels, _workers
-from harness.stack import new_project_name
+from harness._stack import new_project_name
 
 
 def run_id(config: pytest.Config) -> str:

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.config import BUILTIN_BACKENDS, HARNESS_TOML, KNOWN_BACKENDS, PYPROJECT, SECTION
-from harness.errors import ConfigError
+from harness._config import BUILTIN_BACKENDS, HARNESS_TOML, KNOWN_BACKENDS, PYPROJECT, SECTION
+from harness._errors import ConfigError
 
 COMPOSE_OVERLAY = "harness.compose.yaml"
 WORKFLOW = Path(".github/workflows/integration.yml")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from harness import _locks
-from harness.errors import HarnessError
-from harness.stack import Stack
+from harness._errors import HarnessError
+from harness._stack import Stack
 
 STATE_FILE = "harness-stack.json"
 LOCK_FILE = "harness-stack.lock"

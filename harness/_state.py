@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from harness import _paths
-from harness.errors import HarnessError
+from harness._errors import HarnessError
 
 UP_PROJECT = os.environ.get("HARNESS_UP_PROJECT") or "hx-local"  # the `harness up` project
 

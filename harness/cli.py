@@ -13,15 +13,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness import _engine, _labels, _scaffold, _state, images, reaper, reports, topology
-from harness import config as harness_config
+from harness import _config as harness_config
+from harness import _engine, _labels, _scaffold, _state, reports
+from harness import _images as images
+from harness import _reaper as reaper
+from harness import _topology as topology
+from harness._errors import HarnessError
+from harness._stack import PROXY, Stack
 from harness._toxiproxy import Proxy
 from harness.blender.cli import app as blender_app
-from harness.errors import HarnessError
 from harness.faults import FaultError, Faults, Target, container, http, kernel, tcp
 from harness.faults.scenario import Scenario
-from harness.reports import terminal
-from harness.stack import PROXY, Stack
+from harness.reports import _terminal as terminal
 
 app = typer.Typer(
     help="Drive the mediastack-harness stack: images, up/down, status, logs, faults, reports.",

@@ -28,15 +28,15 @@ from typing import Any
 import httpx
 import pytest
 
+from harness import _config as harness_config
 from harness import _events, _exclusive, _options, _reached, _run, _shared_stack, _workers
-from harness import config as harness_config
 from harness._backends import NAMESPACE_HEADER, ServiceUnderTest, WorkerBackends
+from harness._errors import HarnessError
+from harness._prometheus import Prometheus
+from harness._stack import Stack
 from harness._state import attached_project
-from harness.errors import HarnessError
 from harness.faults import FaultError, Faults
-from harness.prometheus import Prometheus
-from harness.reports.instrument import httpx_hooks, observe_chroma, observe_redis
-from harness.stack import Stack
+from harness.reports._instrument import httpx_hooks, observe_chroma, observe_redis
 
 __all__ = [
     "FIXTURE_SERVICES",
@@ -234,7 +234,7 @@ def cablecast_url(backends: WorkerBackends) -> str:
 
 @pytest.fixture(scope="session")
 def prometheus(backends: WorkerBackends, harness_namespace: str) -> Iterator[Prometheus]:
-    """`harness.prometheus.Prometheus` on this worker's proxy in front of the stack's Prometheus
+    """`harness._prometheus.Prometheus` on this worker's proxy in front of the stack's Prometheus
     (list "prometheus" in `backends`): query, query_range, wait_for_alert, wait_for_sample."""
     client = Prometheus(
         backends.address("prometheus").url, run=backends.stack.project, namespace=harness_namespace
@@ -280,7 +280,7 @@ def isolated_service(harness_run: str) -> Iterator[Callable[..., Any]]:
 
     Built from the same compose definition as the shared stack's service; safe to kill.
     """
-    from harness.containers import isolated
+    from harness._containers import isolated
 
     with ExitStack() as started:
 

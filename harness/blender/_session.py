@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness._errors import HarnessError
+from harness._images import BLENDER_TAG
 from harness.blender._panel import PanelTree
-from harness.errors import HarnessError
-from harness.images import BLENDER_TAG
 
 BPY_VERSION = "5.0.1"
 BPY_PYTHON = (3, 11)  # each bpy release is built for exactly one Python

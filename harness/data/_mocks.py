@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ..errors import HarnessError
+from .._errors import HarnessError
 
 
 class MocksMissing(HarnessError):

@@ -15,7 +15,8 @@ from typing import Any
 
 from docker.errors import ContainerError, NotFound
 
-from harness import _docker, _labels, images
+from harness import _docker, _labels
+from harness import _images as images
 from harness.faults._base import Fault, FaultError, UnsupportedByKernel, require
 from harness.faults._target import Target
 

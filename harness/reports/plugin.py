@@ -18,9 +18,10 @@ import pytest
 
 from harness import _events, _workers, reports
 from harness._state import attached_project
-from harness.reports import resources, writer
-from harness.reports.collect import PROPERTY, RunCollector
-from harness.reports.latency import RECORDER
+from harness.reports import _resources as resources
+from harness.reports import _writer as writer
+from harness.reports._collect import PROPERTY, RunCollector
+from harness.reports._latency import RECORDER
 
 EVENTS_FILE = "events.jsonl"
 FAULTS = pytest.StashKey[Any]()
@@ -89,7 +90,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if _workers.is_worker(config):
         return
-    from harness.stack import new_project_name
+    from harness._stack import new_project_name
 
     run = os.environ.get("HARNESS_RUN_ID") or new_project_name()
     collector = config.stash[COLLECTOR] = RunCollector(run)

@@ -17,8 +17,9 @@ import docker
 import pytest
 import yaml
 
-from harness import _labels, reaper
-from harness.stack import new_project_name
+from harness import _labels
+from harness import _reaper as reaper
+from harness._stack import new_project_name
 from tests.integration._outside import installed_venv, outside_env, run
 
 pytestmark = [pytest.mark.xdist_group("inner-runs"), pytest.mark.timeout(1200)]

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import _paths, reaper
+from harness import _paths
+from harness import _reaper as reaper
 
 pytestmark = pytest.mark.xdist_group("inner-runs")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness import images
-from harness.waiting import wait_for
+from harness import _images as images
+from harness._waiting import wait_for
 
 PYTHON_IMAGES = ["chromadb", "litellm", "mocks", "toxiproxy"]
 

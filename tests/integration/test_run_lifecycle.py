@@ -10,8 +10,8 @@ import signal
 
 import pytest
 
-from harness import reaper
-from harness.stack import Stack
+from harness import _reaper as reaper
+from harness._stack import Stack
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.xdist_group("inner-runs")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness import _docker
-from harness.errors import ComposeMissing
+from harness._errors import ComposeMissing
 
 
 def _harness(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

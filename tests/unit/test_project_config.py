@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import config
-from harness.errors import ConfigError, ConfigMissing
+from harness import _config as config
+from harness._errors import ConfigError, ConfigMissing
 
 COMPOSE = """\
 services:
@@ -73,7 +73,7 @@ def test_services_extra_backends_and_templates_are_read(tmp_path: Path) -> None:
 
 
 def test_env_templates_render_addresses_and_the_own_port() -> None:
-    from harness.stack import Address
+    from harness._stack import Address
 
     rendered = config.render(
         "redis://{redis.host}:{redis.port}/0 {api.url} {port}",

@@ -13,8 +13,13 @@ from typing import Any
 import pytest
 
 from harness import reports
-from harness.reports import html, latency, markdown, plots, resources, writer
-from harness.reports.collect import PROPERTY, RunCollector
+from harness.reports import _html as html
+from harness.reports import _latency as latency
+from harness.reports import _markdown as markdown
+from harness.reports import _plots as plots
+from harness.reports import _resources as resources
+from harness.reports import _writer as writer
+from harness.reports._collect import PROPERTY, RunCollector
 
 LATENCY_FAULT = {"layer": "tcp", "type": "latency", "service": "redis", "latency": 200}
 
@@ -117,7 +122,7 @@ def test_collector_takes_its_property_out_of_the_report() -> None:
 
 
 def test_junit_counts_and_failure_text(report) -> None:
-    from harness.reports import junit
+    from harness.reports import _junit as junit
 
     suite = ET.fromstring(junit.render(report)).find("testsuite")
     assert suite is not None
@@ -235,8 +240,8 @@ def test_instrumented_clients_keep_their_type_and_record_samples() -> None:
     import fakeredis
     import httpx
 
-    from harness.reports.instrument import httpx_hooks, observe_redis, operation_name
-    from harness.reports.latency import RECORDER
+    from harness.reports._instrument import httpx_hooks, observe_redis, operation_name
+    from harness.reports._latency import RECORDER
 
     faulted = {"now": False}
     RECORDER.begin(lambda: faulted["now"])

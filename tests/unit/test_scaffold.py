@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import _scaffold, config
-from harness.errors import ConfigError
+from harness import _config as config
+from harness import _scaffold
+from harness._errors import ConfigError
 from tests.unit.test_workflow import _check_schema
 
 EXPECTED = {

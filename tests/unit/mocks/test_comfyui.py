@@ -18,8 +18,8 @@ import pytest
 import websocket
 from PIL import Image
 
+from harness._waiting import wait_for
 from harness.mocks import NAMESPACE_HEADER as H
-from harness.waiting import wait_for
 
 MAGIC = "__MOCK_EXECUTION_ERROR__"
 

@@ -12,8 +12,8 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from harness._waiting import wait_for
 from harness.mocks.wan2gp._video import frame_pixels
-from harness.waiting import wait_for
 
 # Real source: deepbeepmeep/Wan2GP, commit 8681e9f777f9f847f74a0bdefd13d5b9a6efe12d.
 REAL = "deepbeepmeep/Wan2GP@8681e9f7"

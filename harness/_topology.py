@@ -11,9 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from harness import _paths, config
-from harness.config import Project, ServiceConfig
-from harness.errors import UnknownService
+from harness import _config as config
+from harness import _paths
+from harness._config import Project, ServiceConfig
+from harness._errors import UnknownService
 
 _IMAGE_REF = re.compile(r"^\$\{(?P<var>[A-Z0-9_]+):-(?P<default>[^}]+)\}$")
 HOST_PORT_LABEL = "org.mediastack-harness.host-port"

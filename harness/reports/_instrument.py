@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from harness.reports.latency import RECORDER, Recorder
+from harness.reports._latency import RECORDER, Recorder
 
 _ID_LIKE = re.compile(r"^\d+$|^(?=.*\d).{5,}$|^.{25,}$")  # numbers, names with digits, long
 

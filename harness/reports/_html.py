@@ -6,7 +6,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from harness.reports import _text, markdown, timeline
+from harness.reports import _markdown as markdown
+from harness.reports import _text
+from harness.reports import _timeline as timeline
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
@@ -115,7 +117,7 @@ def _timeline(report: dict[str, Any]) -> list[str]:
 
 def render(report: dict[str, Any], logs: dict[str, dict[str, str]] | None = None) -> str:
     """The whole report as one HTML page with no external resources."""
-    from harness.reports import plots  # matplotlib only when a report is drawn
+    from harness.reports import _plots as plots  # matplotlib only when a report is drawn
 
     parts = [f"<h1>mediastack-harness run {escape(report['run'])}</h1>"]
     parts += _summary(report)

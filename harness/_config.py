@@ -48,7 +48,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from harness.errors import ConfigError, ConfigMissing
+from harness._errors import ConfigError, ConfigMissing
 
 PYPROJECT = "pyproject.toml"
 HARNESS_TOML = "harness.toml"

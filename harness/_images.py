@@ -26,8 +26,9 @@ from pathlib import Path
 from docker.errors import APIError, ImageNotFound
 from packaging.requirements import Requirement
 
-from harness import _docker, _paths, _wheels, topology
-from harness.errors import HarnessError, ImageMissing
+from harness import _docker, _paths, _wheels
+from harness import _topology as topology
+from harness._errors import HarnessError, ImageMissing
 
 HASH_LABEL = "org.mediastack-harness.content-hash"
 RECIPE_LABEL = "org.mediastack-harness.image"
