@@ -122,9 +122,14 @@ def engine_kind(info: dict[str, Any], version: dict[str, Any]) -> str:
     return "rootful Docker"
 
 
-def unreachable_fix(place: Endpoint) -> str:
-    """What to do when nothing answers at `place`."""
+def unreachable_fix(place: Endpoint, reason: str = "") -> str:
+    """What to do when nothing answers at `place` (for `reason`)."""
     url = place.url
+    if reason.startswith("permission denied"):
+        return (
+            "join the docker group (`sudo usermod -aG docker $USER`, then log in again), "
+            "or use your own rootless engine's socket"
+        )
     if "podman" in url:
         return (
             "start Podman's API socket: `systemctl --user enable --now podman.socket` (rootless; "
@@ -150,8 +155,8 @@ def unreachable_reason(error: BaseException) -> str:
     for needle, reason in (
         ("FileNotFoundError", "no such socket"),
         ("No such file", "no such socket"),
-        ("PermissionError", "permission denied on the socket (join the docker group)"),
-        ("Permission denied", "permission denied on the socket (join the docker group)"),
+        ("PermissionError", "permission denied on the socket"),
+        ("Permission denied", "permission denied on the socket"),
         ("Connection refused", "connection refused"),
         ("ConnectionRefused", "connection refused"),
         ("timed out", "timed out"),
@@ -170,8 +175,9 @@ def connect(place: Endpoint) -> tuple[docker.DockerClient | None, str, Check]:
         info = client.info()
         version = client.version()
     except (DockerException, OSError) as error:
-        finding = f"no engine answers at {place.url} ({place.source}): {unreachable_reason(error)}"
-        return None, "", Check("fail", "engine", finding, unreachable_fix(place))
+        reason = unreachable_reason(error)
+        finding = f"no engine answers at {place.url} ({place.source}): {reason}"
+        return None, "", Check("fail", "engine", finding, unreachable_fix(place, reason))
     kind = engine_kind(info, version)
     where = f"at {place.url} ({place.source})"
     finding = f"{kind} {version.get('Version', '?')} {where}"
@@ -343,8 +349,25 @@ def _listener() -> socket.socket:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
-    listener.settimeout(PROBE_TIMEOUT)
+    listener.settimeout(0.5)
     return listener
+
+
+def _hear(listener: socket.socket, container: Container) -> str:
+    """What the container sends to `listener`; '' once it exits without connecting."""
+    deadline = time.monotonic() + PROBE_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            peer, _ = listener.accept()
+        except TimeoutError:
+            container.reload()
+            if container.status not in ("created", "running"):
+                return ""
+            continue
+        with closing(peer):
+            peer.settimeout(5)
+            return peer.recv(64).decode(errors="replace").strip()
+    return ""
 
 
 def check_host_network(client: docker.DockerClient, run: str, image: str, kind: str) -> Check:
@@ -368,13 +391,7 @@ def check_host_network(client: docker.DockerClient, run: str, image: str, kind: 
             with _container(
                 client, run, image=image, command=["bash", "-c", script], network_mode="host"
             ) as container:
-                try:
-                    peer, _ = listener.accept()
-                    with closing(peer):
-                        peer.settimeout(5)
-                        heard = peer.recv(64).decode(errors="replace").strip()
-                except OSError:
-                    heard = ""
+                heard = _hear(listener, container)
                 if heard != token:
                     _, output = _finish(container)
                     said = _first_line(output) or "no connection"
@@ -396,10 +413,25 @@ def check_host_network(client: docker.DockerClient, run: str, image: str, kind: 
 
 
 _PORT_SCRIPT = (
-    "perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => q(0.0.0.0), "
+    "perl -MIO::Socket::INET -e '$| = 1; $s = IO::Socket::INET->new(LocalAddr => q(0.0.0.0), "
     "LocalPort => 8000, Listen => 1, ReuseAddr => 1) or die qq(listen: $!); "
+    "print qq(listening\\n); "
     "while ($c = $s->accept) {{ print $c qq({token}\\n); close $c }}'"
 )
+
+
+def _listening(container: Container) -> str:
+    """The published host port once the probe listens; '' when it exits or never does."""
+    deadline = time.monotonic() + PROBE_TIMEOUT
+    while time.monotonic() < deadline:
+        container.reload()
+        if container.status not in ("created", "running"):
+            return ""
+        if b"listening" in container.logs(stdout=True, stderr=False):
+            bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get("8000/tcp")
+            return str(bindings[0]["HostPort"]) if bindings else ""
+        time.sleep(0.1)
+    return ""
 
 
 def check_published_ports(client: docker.DockerClient, run: str, image: str) -> Check:
@@ -415,25 +447,25 @@ def check_published_ports(client: docker.DockerClient, run: str, image: str) -> 
             command=["sh", "-c", _PORT_SCRIPT.format(token=token)],
             ports={"8000/tcp": ("127.0.0.1", None)},
         ) as container:
-            heard, port = "", "?"
-            for _ in range(int(PROBE_TIMEOUT * 5)):
-                container.reload()
-                if container.status != "running":
+            port = _listening(container)
+            if not port:
+                said = _first_line(_finish(container, 5)[1]) if container.status == "exited" else ""
+                return Check(
+                    "warn",
+                    name,
+                    f"not checked: the probe did not listen{f' ({said})' if said else ''}",
+                )
+            heard = ""
+            for _ in range(10):  # the engine's port forwarder may start a moment later
+                heard = _read_token(int(port))
+                if heard == token:
                     break
-                bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get("8000/tcp")
-                port = bindings[0]["HostPort"] if bindings else "?"
-                if port != "?":
-                    heard = _read_token(int(port))
-                    if heard == token:
-                        break
-                time.sleep(0.2)
+                time.sleep(0.3)
             if heard != token:
-                said = "" if container.status == "running" else _finish(container, 5)[1]
                 return Check(
                     "fail",
                     name,
-                    f"127.0.0.1:{port}, published by a container, does not answer here"
-                    f"{f' ({_first_line(said)})' if said else ''}",
+                    f"127.0.0.1:{port}, published by a container, does not answer here",
                     fix,
                 )
     except (DockerException, OSError) as error:
