@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
 import docker
-from docker.errors import DockerException, ImageNotFound
+from docker.errors import APIError, DockerException, ImageNotFound
 from docker.models.containers import Container
 
 from harness import _labels, images
@@ -31,6 +32,7 @@ Status = Literal["ok", "warn", "fail"]
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 PROBE_TIMEOUT = 30.0
 CAP_NET_ADMIN = 12
+CAP_SYS_RESOURCE = 24
 IMAGE_FIX = "`harness images build` (or `docker load` it from a machine that has it)"
 
 
@@ -67,8 +69,10 @@ class Endpoint:
         return docker.DockerClient(base_url=self.url, tls=self.tls or False, timeout=timeout)
 
 
-def _first_line(error: BaseException | str, limit: int = 200) -> str:
+def _first_line(error: BaseException | str, limit: int = 240) -> str:
     """The last non-empty line of an error or an output (where the reason usually is)."""
+    if isinstance(error, APIError) and error.explanation:
+        error = str(error.explanation)  # the engine's own words, without the request's URL
     text = str(error).strip()
     if not text and isinstance(error, BaseException):
         text = type(error).__name__
@@ -527,6 +531,37 @@ def _probe_image(client: docker.DockerClient) -> str | None:
     return None
 
 
+def _missing_capability(number: int) -> bool:
+    """Whether this process's bounding set lacks a capability (so the engine's, if local)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    found = re.search(r"CapBnd:\s*([0-9a-fA-F]+)", status)
+    return found is not None and not int(found.group(1), 16) >> number & 1
+
+
+def check_containers(client: docker.DockerClient, run: str, image: str, kind: str) -> Check:
+    """Whether the engine starts a container at all (every other probe needs one)."""
+    try:
+        with _container(client, run, image=image, command=["true"], network_mode="none") as probe:
+            status, output = _finish(probe)
+    except (DockerException, OSError) as error:
+        reason = _first_line(error)
+        finding = f"the engine cannot start a container: {reason}"
+        if "rlimit" in reason and _missing_capability(CAP_SYS_RESOURCE):
+            finding += " (root here lacks CAP_SYS_RESOURCE, so rlimits cannot be raised)"
+        fix = (
+            "use Docker Engine (`harness engine ensure --install`)"
+            if kind == "Podman"
+            else f"see the engine's log (`journalctl -u docker`), or `docker run --rm {image} true`"
+        )
+        return Check("fail", "containers", finding, fix)
+    if status != 0:
+        return Check("fail", "containers", f"`true` exited {status}: {_first_line(output)}")
+    return Check("ok", "containers", f"a container of {image} starts and exits")
+
+
 def diagnose(place: Endpoint | None = None) -> Iterator[Check]:
     """Every check, in order; only the engine line when no engine answers."""
     place = place or endpoint()
@@ -537,10 +572,10 @@ def diagnose(place: Endpoint | None = None) -> Iterator[Check]:
     with closing(client):
         yield check_compose()
         run = f"doctor-{secrets.token_hex(4)}"
-        yield from check_kernel(client, run, images.NETFAULT_TAG)
+        probes = ("containers", "NET_ADMIN", "netem", "tbf", "host network", "published ports")
         image = _probe_image(client)
         if image is None:
-            for name in ("host network", "published ports"):
+            for name in probes:
                 yield Check(
                     "warn",
                     name,
@@ -549,8 +584,15 @@ def diagnose(place: Endpoint | None = None) -> Iterator[Check]:
                     f"{IMAGE_FIX}, then run `harness doctor` again",
                 )
         else:
-            yield check_host_network(client, run, image, kind)
-            yield check_published_ports(client, run, image)
+            started = check_containers(client, run, image, kind)
+            yield started
+            if started.status == "fail":
+                for name in probes[1:]:
+                    yield Check("warn", name, "not checked (no container starts)")
+            else:
+                yield from check_kernel(client, run, images.NETFAULT_TAG)
+                yield check_host_network(client, run, image, kind)
+                yield check_published_ports(client, run, image)
         yield check_cleanup(client)
 
 

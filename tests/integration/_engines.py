@@ -305,8 +305,12 @@ def remote_down() -> None:
 # -- podman --------------------------------------------------------------------------------------
 def podman_up() -> Engine:
     engine = Engine("podman", docker_host=f"unix://{PODMAN_SOCKET}")
-    if shutil.which("podman", path=PATH) is None or shutil.which("catatonit", path=PATH) is None:
-        _apt_install("podman", "catatonit")
+    if (
+        shutil.which("podman", path=PATH) is None
+        or shutil.which("catatonit", path=PATH) is None
+        or shutil.which("crun", path=PATH) is None
+    ):
+        _apt_install("podman", "catatonit", "crun")
     if not _answers(engine.docker_host):
         PODMAN_SOCKET.parent.mkdir(parents=True, exist_ok=True)
         process, log = _start(
@@ -336,6 +340,8 @@ def _podman_blocker() -> str:
                 "--rm",
                 "--label",
                 "org.mediastack-harness.run=engines-podman",
+                "--network",
+                "none",
                 images.BASE_TAG,
                 "true",
             ],
