@@ -124,7 +124,10 @@ def init(
             console.print(f"{where}: kept (you changed it; --force overwrites)", highlight=False)
         else:
             console.print(f"{where}: {item.action}", highlight=False)
-    console.print("next: `harness images build`, then `pytest -n auto tests/integration`")
+    console.print(
+        "next: `harness doctor` (can the stack run here?), `harness images build`, "
+        "then `pytest -n auto tests/integration`"
+    )
 
 
 @app.command()
@@ -479,6 +482,14 @@ def report(
     """A run's summary table and the path of its HTML report."""
     found = reports.find_run(reports.reports_dir(str(directory) if directory else None), run)
     terminal.show(console, found)
+
+
+@app.command()
+def doctor() -> None:
+    """Can the stack run on this engine? One line per check and its fix; exit 1 when it cannot."""
+    from harness import _doctor
+
+    raise typer.Exit(_doctor.main(typer.echo))
 
 
 def main() -> None:  # pragma: no cover - console script shim
