@@ -17,7 +17,7 @@ UV := uv==0.13.9
 
 .PHONY: setup venv lock engine images test test-unit test-integration test-studio studio-venv studio-image \
 	test-blender \
-	up down lint bench clean \
+	up down lint docs bench clean \
 	report ci-tools ci-summary ci-logs ci-down
 
 setup: venv engine images ## venv with test extras, Docker + Compose v2, the stack's images
@@ -40,8 +40,9 @@ engine: venv
 images: venv
 	$(HARNESS) images build
 
-test: ## unit and integration tests under pytest-xdist, then the studio's and the director add-on's suites
+test: ## unit and integration tests under pytest-xdist, the docs build, then the studio's and the director add-on's suites
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)
+	$(MAKE) docs
 	$(MAKE) test-studio
 	$(MAKE) test-blender
 
@@ -74,6 +75,9 @@ up:
 
 down:
 	$(HARNESS) down
+
+docs: venv ## the documentation site (mkdocs.yml, docs/), strictly: any warning fails
+	$(BIN)/mkdocs build --strict --site-dir $(or $(TMPDIR),/tmp)/mediastack-harness-site
 
 lint:
 	$(BIN)/ruff check harness mocks examples tests benchmarks requirements
