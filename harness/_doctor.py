@@ -26,7 +26,8 @@ import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 from docker.models.containers import Container
 
-from harness import _labels, images
+from harness import _images as images
+from harness import _labels
 
 Status = Literal["ok", "warn", "fail"]
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"

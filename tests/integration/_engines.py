@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness import images
+from harness import _images as images
 
 ROOTLESS_USER = "harness-rootless"
 NETNS = "harness-remote"

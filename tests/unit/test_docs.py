@@ -8,7 +8,7 @@ Each fenced block falls under exactly one rule, by language:
 - python defining `test_` functions: a test module, run unchanged by an inner pytest against a
   ComfyUI mock process (`comfyui_url`); every test it defines must pass.
 - other python: a script, run from the repository root; it must exit 0.
-- toml: loaded by the harness's own configuration loader (harness.config.load_from), as the
+- toml: loaded by the harness's own configuration loader (harness._config.load_from), as the
   pyproject.toml (`[tool.mediastack-harness...]` tables) or harness.toml of a project whose
   compose overlay and rule file are those the docs name; it must validate.
 - yaml: a fault scenario, validated by harness.faults.scenario, each step's arguments bound
@@ -42,7 +42,7 @@ import typer.main
 import yaml
 from typer.testing import CliRunner
 
-from harness import config as harness_config
+from harness import _config as harness_config
 from harness.cli import app
 from harness.faults import Faults
 from harness.faults.scenario import Scenario
