@@ -23,7 +23,10 @@ class Settings:
 
 
 def add_options(parser: pytest.Parser) -> None:
-    """`--stack-services`, `--keep-stack`, `--attach-stack`, `--health-timeout`."""
+    """`--stack-services`, `--keep-stack`, `--attach-stack`, `--attach-run`, `--health-timeout`.
+
+    None takes an optional value: an option that may or may not take one swallows the path after
+    it (`--attach-stack tests/x.py` would attach to a stack named `tests/x.py`)."""
     group = parser.getgroup("mediastack-harness")
     group.addoption(
         "--stack-services",
@@ -35,11 +38,16 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--attach-stack",
-        nargs="?",
+        action="store_const",
         const="@up",
         default=None,
-        metavar="PROJECT",
-        help="use a running stack (default: the one `harness up` / `make up` started)",
+        help="use the running stack `harness up` / `make up` started",
+    )
+    group.addoption(
+        "--attach-run",
+        dest="attach_stack",
+        metavar="RUN",
+        help="use the running stack of this run (one kept with --keep-stack, say)",
     )
     group.addoption(
         "--health-timeout",

@@ -96,7 +96,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     if _workers.is_worker(config) or config.getoption("attach_stack"):
         return
-    _shared_stack.tear_down(_run.shared_dir(config), keep=config.getoption("keep_stack"))
+    try:
+        _shared_stack.tear_down(_run.shared_dir(config), keep=config.getoption("keep_stack"))
+    except HarnessError as error:  # one line beside the tests' own errors, the summary intact
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"mediastack-harness: teardown: {error}", red=True)
+        session.exitstatus = session.exitstatus or pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
