@@ -40,9 +40,10 @@ engine: venv
 images: venv
 	$(HARNESS) images build
 
-test: ## unit and integration tests under pytest-xdist, the docs build, then the studio's and the director add-on's suites
-	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)
+test: ## lint and the docs build, unit and integration tests under pytest-xdist, then the studio's and the director add-on's suites
+	$(MAKE) lint
 	$(MAKE) docs
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)
 	$(MAKE) test-studio
 	$(MAKE) test-blender
 
