@@ -267,16 +267,7 @@ def _faults() -> Faults:
     return Faults(_up_stack())
 
 
-TCP_TYPES = (
-    "latency",
-    "bandwidth",
-    "timeout",
-    "reset_peer",
-    "slow_close",
-    "slicer",
-    "limit_data",
-    "down",
-)
+TCP_TYPES = (*tcp.TOXICS, "down")  # Toxiproxy's toxics as harness.faults.tcp lists them
 
 
 @fault_app.command("add")
