@@ -38,7 +38,7 @@ engine: venv
 	$(HARNESS) engine ensure --install
 
 images: venv
-	$(HARNESS) images build
+	$(HARNESS) images build --all
 
 test: ## unit and integration tests under pytest-xdist, the docs build, then the studio's and the director add-on's suites
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)

@@ -19,7 +19,7 @@ PYTHON_IMAGES = ["chromadb", "litellm", "mocks", "toxiproxy"]
 
 def test_every_image_is_current_so_a_build_rebuilds_nothing() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "images", "build"],
+        [sys.executable, "-m", "harness.cli", "images", "build", "--all"],
         capture_output=True,
         text=True,
         timeout=600,
