@@ -232,7 +232,9 @@ def _image_keys(chosen: list[str] | None, everything: bool) -> list[str]:
 def images_build(
     image: Annotated[
         list[str] | None,
-        typer.Argument(help="Only these images, e.g. netfault (default: the project's)."),
+        typer.Argument(
+            metavar="IMAGE", help="Only these images, e.g. netfault (default: the project's)."
+        ),
     ] = None,
     everything: Annotated[
         bool,
