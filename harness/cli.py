@@ -193,9 +193,7 @@ def _print_status(stack: Stack, *, faults: bool = True, everything: bool = False
 def status(
     everything: Annotated[
         bool,
-        typer.Option(
-            "--all", help="Every service the harness knows, not only the project's (and running)."
-        ),
+        typer.Option("--all", help="Also the backends the project does not use (as `missing`)."),
     ] = False,
 ) -> None:
     """Health, address, proxies and active faults of the `harness up` stack's services: the
@@ -245,8 +243,8 @@ def images_build(
     offline: Annotated[bool, typer.Option(help="Build everything locally, never pull.")] = False,
     force: Annotated[bool, typer.Option(help="Rebuild even when unchanged.")] = False,
 ) -> None:
-    """Pull the pinned upstream images, or build local stand-ins when no registry answers: the
-    images of the project's backends, their fault proxy and its Blender add-on (`images list`)."""
+    """Pull the pinned upstream images, or build local stand-ins when no registry answers: those
+    the project uses: its backends', their fault proxy's, its Blender add-on's (`images list`)."""
     keys = _image_keys(image, everything)
     if not image:  # the parents are built when a child needs them (--force rebuilds the rest)
         keys = [key for key in keys if key not in images.PARENTS]
