@@ -38,7 +38,7 @@ engine: venv
 	$(HARNESS) engine ensure --install
 
 images: venv
-	$(HARNESS) images build
+	$(HARNESS) images build --all
 
 test: ## lint and the docs build, unit and integration tests under pytest-xdist, then the studio's and the director add-on's suites
 	$(MAKE) lint

@@ -4,7 +4,7 @@
 
 Prints the figures and writes benchmarks/results/stack.json. Targets (2 cores): warm up-to-healthy
 <= 20 s and <= 1.15x raw `docker compose up --wait`; teardown <= 10 s; stack memory <= 2 GB.
-`--cold` also removes every stack image and times `harness images build` from nothing.
+`--cold` also removes every stack image and times `harness images build --all` from nothing.
 
 An adopter's merged stack is measured the same way, in a child process of its own (the project
 configuration is read once per process): the packaged Redis plus one service under test of the

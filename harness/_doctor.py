@@ -281,7 +281,8 @@ def check_kernel(client: docker.DockerClient, run: str, image: str) -> list[Chec
                 "warn",
                 name,
                 f"not checked: the image {image} is not on this engine",
-                f"{IMAGE_FIX}, then run `harness doctor` again",
+                "`harness images build netfault` (the first kernel fault builds it too), "
+                "then run `harness doctor` again",
             )
             for name in ("NET_ADMIN", "netem", "tbf")
         ]

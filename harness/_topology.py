@@ -173,6 +173,11 @@ def load(compose_file: Path | None = None) -> Topology:
     return _load(compose_file, config.current_or_none())
 
 
+def for_project(project: Project | None) -> Topology:
+    """The stack of `project` (None: the packaged one alone)."""
+    return _load(None, project)
+
+
 @cache
 def _load(compose_file: Path | None, project: Project | None) -> Topology:
     packaged = _parse(compose_file or _paths.compose_file())

@@ -153,7 +153,19 @@ def _proxies(stack: Stack) -> dict[str, Proxy]:
         return {}
 
 
-def _print_status(stack: Stack, *, faults: bool = True) -> None:
+def _shown(stack: Stack, health: dict[str, str], everything: bool) -> dict[str, str]:
+    """The rows of `status`: the fault proxy, the project's backends and services under test,
+    and any other service that has a container; with `everything`, every known service."""
+    backends = [backend.name for backend in stack.topology.select(None)]
+    own = {PROXY, *backends, *stack.topology.under_test}
+    return {
+        service: state
+        for service, state in health.items()
+        if everything or service in own or state != "missing"
+    }
+
+
+def _print_status(stack: Stack, *, faults: bool = True, everything: bool = False) -> None:
     proxies = _proxies(stack)
     active: dict[str, list[str]] = {}
     for layer, where, fault in _active_faults(stack, proxies, strict=False) if faults else []:
@@ -161,7 +173,7 @@ def _print_status(stack: Stack, *, faults: bool = True) -> None:
     table = Table(title=f"stack {stack.project}")
     for column in ("service", "health", "address", "proxies", "active faults"):
         table.add_column(column)
-    for service, health in stack.health().items():
+    for service, health in _shown(stack, stack.health(), everything).items():
         if health in ("missing", "exited", "dead"):
             address = "-"
         elif service == PROXY:  # the fault proxy's own API
@@ -178,9 +190,15 @@ def _print_status(stack: Stack, *, faults: bool = True) -> None:
 
 @app.command()
 @one_line_errors
-def status() -> None:
-    """Health, address, proxies and active faults of each service of the `harness up` stack."""
-    _print_status(Stack(_state.read_up_record()["project"]))
+def status(
+    everything: Annotated[
+        bool,
+        typer.Option("--all", help="Also the backends the project does not use (as `missing`)."),
+    ] = False,
+) -> None:
+    """Health, address, proxies and active faults of the `harness up` stack's services: the
+    project's backends and services under test, and any other service with a container."""
+    _print_status(Stack(_state.read_up_record()["project"]), everything=everything)
 
 
 @app.command()
@@ -194,13 +212,42 @@ def logs(
     console.out(Stack(_state.read_up_record()["project"]).logs(service, tail))
 
 
+def _image_keys(chosen: list[str] | None, everything: bool) -> list[str]:
+    """The images a command is about: those named, every one (--all), else the project's."""
+    known = images.recipes()
+    unknown = [key for key in chosen or [] if key not in known]
+    if unknown:
+        raise HarnessError(f"unknown image {unknown[0]!r}; known: {', '.join(known)}")
+    if chosen:
+        return chosen
+    if everything:
+        return list(known)
+    return images.needed(harness_config.current_or_none())
+
+
 @images_app.command("build")
 @one_line_errors
 def images_build(
+    image: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="IMAGE", help="Only these images, e.g. netfault (default: the project's)."
+        ),
+    ] = None,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Every image of the stack, not only the ones this project uses."
+        ),
+    ] = False,
     offline: Annotated[bool, typer.Option(help="Build everything locally, never pull.")] = False,
     force: Annotated[bool, typer.Option(help="Rebuild even when unchanged.")] = False,
 ) -> None:
-    """Pull the pinned upstream images, or build local stand-ins when no registry answers."""
+    """Pull the pinned upstream images, or build local stand-ins when no registry answers: those
+    the project uses: its backends', their fault proxy's, its Blender add-on's (`images list`)."""
+    keys = _image_keys(image, everything)
+    if not image:  # the parents are built when a child needs them (--force rebuilds the rest)
+        keys = [key for key in keys if key not in images.PARENTS]
     with console.status("images…") as progress:
 
         def report(line: str) -> None:
@@ -208,7 +255,8 @@ def images_build(
             if not line.split(": ", 1)[-1].startswith("Step "):
                 console.print(line, highlight=False)
 
-        images.ImageBuilder(offline=True if offline else None, report=report).ensure(force=force)
+        builder = images.ImageBuilder(offline=True if offline else None, report=report)
+        builder.ensure(keys, force=force)
 
 
 @images_app.command("build-app")
@@ -237,12 +285,16 @@ def images_build_app(
 
 @images_app.command("list")
 @one_line_errors
-def images_list() -> None:
-    """Each image the stack uses, whether present, and where it came from."""
+def images_list(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every image of the stack, not only the project's.")
+    ] = False,
+) -> None:
+    """Each image the project uses, whether present, and where it came from."""
     table = Table()
     for column in ("image", "tag", "origin", "state"):
         table.add_column(column)
-    for row in images.listing():
+    for row in images.listing(_image_keys(None, everything)):
         table.add_row(*row.values())
     console.print(table)
 

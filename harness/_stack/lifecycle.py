@@ -57,8 +57,7 @@ class Lifecycle:
         chosen = list(topology.under_test) if under_test is None else list(under_test)
         suts = [topology.service_under_test(name) for name in chosen]
         names += [need for sut in suts for need in sut.needs if need not in names]
-        needed = {topology.get(name).image for name in names} | {topology.proxy_image}
-        images.require(sorted(image for image in needed if image))
+        images.require(images.stack_images(images.needed(topology.project, names)))
         reaper.reap_dead_runs()
         containers = self.inspector.containers()
         proxy = containers.get(PROXY)

@@ -162,7 +162,8 @@ def runtime(python: str | None = None) -> Runtime:
     if not _image_present():
         raise BpyUnavailable(
             f"{note.split(':')[0]}, and the image {IMAGE} is missing: "
-            "run `harness images build` (or `make setup`)"
+            "run `harness images build blender` (a project with a [blender] table builds it "
+            "with `harness images build`)"
         )
     command = (
         "docker", "run", "-i", "--rm", "--network", "host", "--init",

@@ -26,6 +26,7 @@ CASES = [
     (["logs", "redis"], NO_UP_STACK),
     (["images", "list"], NO_ENGINE),
     (["images", "build"], NO_ENGINE),
+    (["images", "build", "kafka"], "unknown image 'kafka'; known: base, python, redis"),
     (["images", "build-app", "x:local", "--source", "nope", "-r", "httpx"], "no such source: nope"),
     (["engine", "ensure"], "the Docker engine does not answer: start it"),
     (["doctor"], "no engine answers at unix://"),  # its own format: `fail  engine: …`
