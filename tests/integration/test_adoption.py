@@ -70,7 +70,7 @@ def _adopting_repository(directory: Path, venv: Path, env: dict[str, str]) -> st
 
 
 @pytest.fixture
-def innerrun() -> Iterator[tuple[str, str]]:
+def inner_run() -> Iterator[tuple[str, str]]:
     """The inner run's xdist uid and the run id it gives; at teardown, the images compose built
     for that temporary project are removed (and none is left)."""
     uid = secrets.token_hex(8)
