@@ -318,14 +318,21 @@ def template_references(template: str) -> list[str]:
         raise ConfigError(f"bad template {template!r}: {error}") from None
 
 
-def render(template: str, addresses: dict[str, Any], port: int | None = None) -> str:
-    """Fill a template from addresses (`{redis.host}`), the service's own `{port}`, and
-    `{python}`, the interpreter running the harness (a command in the project's venv)."""
-    values: dict[str, Any] = {name: address for name, address in addresses.items()}
-    values["python"] = sys.executable
+def render(
+    template: str,
+    addresses: dict[str, Any],
+    port: int | None = None,
+    values: dict[str, str] | None = None,
+) -> str:
+    """Fill a template from addresses (`{redis.host}`), the service's own `{port}`,
+    `{python}`, the interpreter running the harness (a command in the project's venv), and
+    `values` (test-env's `{worker}` and `{namespace}`)."""
+    filled: dict[str, Any] = {name: address for name, address in addresses.items()}
+    filled["python"] = sys.executable
     if port is not None:
-        values["port"] = port
-    return template.format(**values)
+        filled["port"] = port
+    filled |= values or {}
+    return template.format(**filled)
 
 
 def _section(path: Path) -> dict[str, Any] | None:
