@@ -178,7 +178,9 @@ def test_a_test_env_that_cannot_be_rendered_is_one_line_and_leaves_nothing(
 ) -> None:
     uid = secrets.token_hex(8)
     run = new_project_name(uid)
-    broken = CONFIG + TEST_ENV + 'CHROMA_URL = "{chromadb.url}"\n'  # not started: redis only
+    # a backend of the project, but not started (--stack-services redis)
+    declared = CONFIG.replace('["redis"]', '["redis", "chromadb"]', 1)
+    broken = declared + TEST_ENV + 'CHROMA_URL = "{chromadb.url}"\n'
     project = _project(tmp_path / "app", broken)
     outcome = _run(project, uid, "--stack-services", "redis")
     assert outcome.returncode == 4, outcome.output[-6000:]
