@@ -69,14 +69,14 @@ def _prepare(config: pytest.Config, templates: dict[str, str], options: Any) -> 
         run, shared = _run.begin_early(config)
         config.add_cleanup(lambda: finish(config, shared, settings.keep))  # if the session never
     else:  # comes: a conftest that fails to import, Ctrl-C
-        run = os.environ["HARNESS_RUN_ID"]
+        run = os.environ.get("HARNESS_RUN_ID", "")
         shared = Path(os.environ.get(_run.SHARED_ENV) or "")
     if settings.attach:
         run = attached_project(settings.attach)
         stack = _shared_stack.attach(run, settings.services)
     else:
-        if not shared.name:
-            raise HarnessError("the xdist controller started no stack before collection")
+        if not (run and shared.name):
+            raise HarnessError(f"xdist worker {worker}: its controller started no stack")
         stack = _shared_stack.start_once(
             shared, run, _run.owner(), settings.services, settings.health_timeout
         )
