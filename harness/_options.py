@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -71,13 +72,21 @@ def settings(config: pytest.Config) -> Settings:
     problem = _config_problem()
     if problem:  # no configuration (or a bad one): one line, naming the fix
         pytest.fail(problem, pytrace=False)
+    return read(config.option)
+
+
+def read(options: Any) -> Settings:
+    """The settings from parsed options (`config.option`, or before collection
+    `config.known_args_namespace`); a bad configuration or an unknown service is a
+    `HarnessError`."""
     project = harness_config.current()
-    services = tuple(s.strip() for s in config.getoption("stack_services").split(",") if s.strip())
+    names = str(getattr(options, "stack_services", "") or "").split(",")
+    services = tuple(s.strip() for s in names if s.strip())
     topology.load().select(services)  # unknown names fail here, listing the known ones
-    timeout = config.getoption("health_timeout")
+    timeout = getattr(options, "health_timeout", None)
     return Settings(
         services=services,
-        keep=config.getoption("keep_stack"),
-        attach=config.getoption("attach_stack"),
+        keep=bool(getattr(options, "keep_stack", False)),
+        attach=getattr(options, "attach_stack", None),
         health_timeout=project.config.health_timeout if timeout is None else timeout,
     )
