@@ -104,7 +104,7 @@ def test_an_outside_project_adopts_the_installed_package(
     # The integration step of the workflow `init` wrote, as CI would run it (no make target).
     workflow = yaml.safe_load((repository / ".github/workflows/integration.yml").read_text())
     steps = workflow["jobs"]["integration"]["steps"]
-    (step,) = [s for s in steps if s["name"] == "Integration tests"]
+    (step,) = [s for s in steps if s.get("name") == "Integration tests"]
     done = subprocess.run(
         [*shlex.split(step["run"]), "-p", "no:cacheprovider", "--testrunuid", uid, "-rA"],
         cwd=repository,
