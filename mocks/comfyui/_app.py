@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from .._control import install_control, route_table
-from ._routes import INTERNAL, ROUTES, server_error
+from ._routes import INTERNAL, ROUTES, Json, server_error
 from ._state import Config, Hub
 
 # middleware/cache_middleware.py cache_control (v0.3.77)
@@ -22,7 +22,7 @@ def create_app(config: Config) -> FastAPI:
     hub = Hub(config)
     app.state.hub = hub
     install_control(app, service="comfyui", on_reset=hub.reset, seed=config.seed)
-    app.include_router(route_table(ROUTES))
+    app.include_router(route_table(ROUTES), default_response_class=Json)
     app.add_exception_handler(StarletteHTTPException, unrouted)
     app.add_exception_handler(Exception, raised)
     return app

@@ -107,6 +107,16 @@ INDEX_HTML = (
 )
 
 
+class Json(JSONResponse):
+    """aiohttp's web.json_response: `json.dumps` with its default separators (and ASCII
+    escapes), `application/json; charset=utf-8`."""
+
+    media_type = "application/json; charset=utf-8"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content).encode()
+
+
 def server_error(request: HTTPConnection) -> Response:
     """What aiohttp answers when a handler raises (web_protocol.py handle_error, aiohttp
     3.14): 500, its text or, for a client that accepts text/html, its page, and the
@@ -195,7 +205,7 @@ async def post_prompt(request: Request) -> Response:
             number = -number
         space.number += 1
     if "prompt" not in body:
-        return JSONResponse({"error": NO_PROMPT, "node_errors": {}}, status_code=400)
+        return Json({"error": NO_PROMPT, "node_errors": {}}, status_code=400)
     prompt = body["prompt"]
     # Any prompt_id is taken as given, stringified: str(json_data.get("prompt_id", uuid4())).
     prompt_id = str(body["prompt_id"]) if "prompt_id" in body else str(uuid.uuid4())
@@ -205,18 +215,14 @@ async def post_prompt(request: Request) -> Response:
     if "client_id" in body:
         extra_data["client_id"] = body["client_id"]
     if not valid.ok:
-        return JSONResponse(
-            {"error": valid.error, "node_errors": valid.node_errors}, status_code=400
-        )
+        return Json({"error": valid.error, "node_errors": valid.node_errors}, status_code=400)
     for key in SENSITIVE_EXTRA_DATA_KEYS:  # kept out of the queue and history
         if key in extra_data:
             extra_data.pop(key)
     extra_data["create_time"] = int(time.time() * 1000)
     space.put(QueueItem(number, prompt_id, prompt, extra_data, valid.outputs))
     await space.queue_updated()
-    return JSONResponse(
-        {"prompt_id": prompt_id, "number": number, "node_errors": valid.node_errors}
-    )
+    return Json({"prompt_id": prompt_id, "number": number, "node_errors": valid.node_errors})
 
 
 async def get_prompt(request: Request) -> dict[str, Any]:
@@ -330,7 +336,7 @@ async def models() -> list[str]:
 async def models_in(folder: str) -> Response:
     if folder not in MODEL_FOLDERS:
         return Response(status_code=404)
-    return JSONResponse(MODEL_FOLDERS[folder])
+    return Json(MODEL_FOLDERS[folder])
 
 
 async def extensions() -> list[str]:
@@ -379,7 +385,7 @@ async def list_userdata(request: Request) -> Response:
             )
         else:
             results.append([rel_path, *rel_path.split("/")] if split_path else rel_path)
-    return JSONResponse(results)
+    return Json(results)
 
 
 def _user_filepath(space: Space, file: str) -> str | None:
@@ -414,10 +420,10 @@ async def internal_logs() -> str:
 async def internal_files(directory_type: str, request: Request) -> Response:
     """Top-level files of input/output/temp, newest first."""
     if directory_type not in ("output", "input", "temp"):
-        return JSONResponse({"error": "Invalid directory type"}, status_code=400)
+        return Json({"error": "Invalid directory type"}, status_code=400)
     folder = _hub(request).space(namespace_of(request)).root / directory_type
     files = sorted((e for e in os.scandir(folder) if e.is_file()), key=_newest_first)
-    return JSONResponse([e.name for e in files])
+    return Json([e.name for e in files])
 
 
 def _newest_first(entry: os.DirEntry[str]) -> float:
@@ -573,7 +579,7 @@ async def _upload(space: Space, request: Request, mask: bool = False) -> Respons
                 _apply_mask(space, original, data, Path(filepath))
             except (OSError, ValueError):  # e.g. putalpha of another size: aiohttp's 500
                 return server_error(request)
-    return JSONResponse({"name": filename, "subfolder": subfolder, "type": kind})
+    return Json({"name": filename, "subfolder": subfolder, "type": kind})
 
 
 def _apply_mask(space: Space, original_ref: dict[str, Any], data: bytes, target: Path) -> None:
@@ -634,9 +640,11 @@ API_ROUTES: tuple[Route, ...] = (  # served at / and again under /api, in this o
     Route("GET", "/features", features),
     Route("GET", "/system_stats", system_stats),
 )
+# aiohttp's add_get also answers HEAD (allow_head): the GET's status and headers, no body
+_WITH_HEAD = (*API_ROUTES, *(r._replace(method="HEAD") for r in API_ROUTES if r.method == "GET"))
 ROUTES: tuple[Route, ...] = (  # in the order of matching
-    *API_ROUTES,
-    *(route._replace(path="/api" + route.path) for route in API_ROUTES),
+    *_WITH_HEAD,
+    *(route._replace(path="/api" + route.path) for route in _WITH_HEAD),
     # api_server/routes/internal/internal_routes.py, a sub-app at /internal only (no /api)
     Route("GET", INTERNAL + "/logs", internal_logs),
     Route("GET", INTERNAL + "/files/{directory_type}", internal_files),
