@@ -364,3 +364,17 @@ def test_history_with_a_bad_number_is_aiohttps_500(comfyui_api: httpx.Client, qu
         "<html><head><title>500 Internal Server Error</title></head><body>\n"
         "<h1>500 Internal Server Error</h1>\nServer got itself in trouble\n</body></html>\n"
     )
+
+
+def test_json_is_web_json_responses_and_get_routes_answer_head(comfyui_api: httpx.Client) -> None:
+    """comfyanonymous/ComfyUI v0.3.77 server.py answers with aiohttp's web.json_response
+    (`json.dumps`: ", " and ": " separators, ASCII escapes; `application/json;
+    charset=utf-8`), and its `routes.get` also serve HEAD (aiohttp's allow_head)."""
+    r = comfyui_api.post("/prompt", json={"prompt": {"1": "x"}})
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
+    assert r.content.startswith(b'{"error": {"type": "invalid_prompt", "message": ')
+    assert r.content == json.dumps(r.json()).encode()
+    head = comfyui_api.head("/api/queue")
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-type"] == "application/json; charset=utf-8"
+    assert int(head.headers["content-length"]) == len(comfyui_api.get("/api/queue").content)
