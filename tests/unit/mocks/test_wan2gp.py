@@ -294,6 +294,29 @@ def test_save_inputs_signature(client: Client) -> None:
     assert kinds["temporal_upsampling"] == kinds["spatial_upsampling"] == "Textbox"
 
 
+def test_loras_choices_is_wan2gps_hierarchy_selector(client: Client) -> None:
+    """deepbeepmeep/Wan2GP 8681e9f7 wgp.py 12021: `loras_choices = HierarchySelector(...,
+    label="Activated LoRAs")`, parameter 36 of every save_inputs form; its class
+    (shared/gradio/hierarchy_selector/hierarchy_selector.py) is a FormComponent whose
+    api_info is an array of strings and example_payload []. Gradio 5.29's view_api names the
+    component after the class (get_block_name, capitalised)."""
+    endpoints = _endpoints(client)
+    forms = [name for name in endpoints if name.startswith("/save_inputs")]
+    assert len(forms) == 17
+    for name in forms:
+        param = endpoints[name]["parameters"][36]
+        assert param == {
+            "label": "Activated LoRAs",
+            "parameter_name": "loras_choices",
+            "parameter_has_default": True,
+            "parameter_default": [],
+            "type": {"type": "array", "items": {"type": "string"}},
+            "python_type": {"type": "list[str]", "description": ""},
+            "component": "Hierarchyselector",
+            "example_input": [],
+        }, name
+
+
 def test_save_inputs_labels_and_defaults_are_the_default_models(client: Client) -> None:
     # Labels wgp.py computes, evaluated for a fresh install's t2v: get_prompt_labels("PG")
     # (10829), compute_video_length_label(16, 81) (10996), the fit_canvas 0 resolution label
