@@ -1,5 +1,5 @@
-"""The documentation's Markdown, as the tests of its code blocks read it: README.md and every page
-under docs/, each fenced block with its file, line, language and the heading it is under."""
+"""The documentation's Markdown, as the tests of its code blocks read it: README.md, every page
+under docs/ and the mocks' READMEs, each fenced block with its file, line, language and the heading it is under."""
 
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ class Block:
 
 
 def documents() -> list[Path]:
-    """README.md, then every Markdown page under docs/."""
-    return [README, *sorted(DOCS.rglob("*.md"))]
+    """README.md, every Markdown page under docs/, and the mocks' READMEs (the site includes
+    them)."""
+    return [README, *sorted(DOCS.rglob("*.md")), *sorted(ROOT.glob("mocks/*/README.md"))]
 
 
 def fenced_blocks(path: Path) -> Iterator[Block]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import os
 import re
 import shlex
@@ -37,6 +38,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import typer.main
 import yaml
@@ -48,6 +50,7 @@ from harness.faults import Faults
 from harness.faults.scenario import Scenario
 from tests._markdown import ROOT, Block, all_blocks, top_level
 from tests._pytest_run import run_pytest
+from tests.unit.mocks.conftest import MockProcesses
 from tests.unit.test_workflow import make_calls, makefile_targets
 
 BLOCKS = all_blocks()
@@ -90,7 +93,7 @@ def kind(block: Block) -> str:
             return "python-verbatim"
         names = [getattr(node, "name", "") for node in ast.parse(block.text).body]
         return "python-tests" if any(n.startswith("test_") for n in names) else "python-script"
-    if block.language in ("toml", "yaml", "text"):
+    if block.language in ("toml", "yaml", "text", "json", "http"):
         return block.language
     return "shell" if block.language in SHELLS else ""
 
@@ -136,16 +139,55 @@ def test_python_test_blocks_run_against_the_comfyui_mock(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("block", of_kind("python-script"))
-def test_python_script_block_runs(block: Block) -> None:
+def test_python_script_block_runs(block: Block, mocks: MockProcesses) -> None:
+    """Run from the repository; a script of a mock's README gets that mock as `<NAME>_URL`."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    mock = _mock_of(block)
+    if mock:
+        env[f"{mock.upper()}_URL"] = mocks.start(mock) + "/"
     done = subprocess.run(
         [sys.executable, "-c", block.text],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, f"{block.where}:\n{done.stdout}{done.stderr}"
+
+
+@pytest.fixture(scope="module")
+def mocks() -> Any:
+    """Mock processes the blocks of a mock's README run against."""
+    started = MockProcesses()
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+def _mock_of(block: Block) -> str | None:
+    """`wan2gp` for a block of mocks/wan2gp/README.md; None elsewhere."""
+    parts = block.path.relative_to(ROOT).parts
+    return parts[1] if parts[0] == "mocks" else None
+
+
+# -- json and http: a mock's request bodies and its own routes ----------------------------------
+@pytest.mark.parametrize("block", of_kind("json"))
+def test_json_block_parses(block: Block) -> None:
+    json.loads(block.text)
+
+
+@pytest.mark.parametrize("block", of_kind("http"))
+def test_http_block_is_answered_by_its_mock(block: Block, mocks: MockProcesses) -> None:
+    """Each `METHOD /path [JSON body]` line, sent to the README's own mock, answers 200."""
+    mock = _mock_of(block)
+    assert mock, f"{block.where}: an http block belongs in a mock's README"
+    base = mocks.start(mock, reuse=True)
+    for line in block.text.splitlines():
+        method, path, *body = line.split(" ", 2)
+        answer = httpx.request(method, base + path, json=json.loads(body[0]) if body else None)
+        assert answer.status_code == 200, f"{block.where}: {line}: {answer.status_code}"
 
 
 # -- toml ----------------------------------------------------------------------------------------
