@@ -1,5 +1,6 @@
 """The documentation's Markdown, as the tests of its code blocks read it: README.md, every page
-under docs/ and the mocks' READMEs, each fenced block with its file, line, language and the heading it is under."""
+under docs/ and the mocks' READMEs, each fenced block with its file, line, language and the
+heading it is under."""
 
 from __future__ import annotations
 
