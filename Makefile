@@ -24,7 +24,7 @@ FLOORS_VENV ?= $(or $(TMPDIR),/tmp)/mediastack-harness-floors-$(shell printf %s 
 
 .PHONY: setup venv lock engine images test test-unit test-integration test-studio studio-venv studio-image \
 	test-blender test-floors dist dist-tools \
-	up down lint bench clean \
+	up down lint docs bench clean \
 	report ci-tools ci-summary ci-logs ci-down
 
 setup: venv engine images ## venv with test extras, Docker + Compose v2, the stack's images
@@ -45,9 +45,12 @@ engine: venv
 	$(HARNESS) engine ensure --install
 
 images: venv
-	$(HARNESS) images build
+	$(HARNESS) images build --all
 
-test: ## unit and integration tests under pytest-xdist, the studio's and the director add-on's suites, the floors
+test: ## lint, the docs and the release build, unit and integration tests under pytest-xdist, the studio's and the director add-on's suites, the floors
+	$(MAKE) lint
+	$(MAKE) docs
+	$(MAKE) dist
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)
 	$(MAKE) test-studio
 	$(MAKE) test-blender
@@ -102,6 +105,9 @@ up:
 
 down:
 	$(HARNESS) down
+
+docs: venv ## the documentation site (mkdocs.yml, docs/), strictly: any warning fails
+	$(BIN)/mkdocs build --strict --site-dir $(or $(TMPDIR),/tmp)/mediastack-harness-site
 
 lint:
 	$(BIN)/ruff check harness mocks examples tests benchmarks requirements

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import redis
 
-from harness import _docker, images
+from harness import _docker
+from harness import _images as images
+from harness._stack import Address, Stack, new_project_name
 from harness.faults import Faults, Target
 from harness.faults.kernel import Loss
-from harness.stack import Address, Stack, new_project_name
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -27,8 +27,8 @@ STUDIO = Path(__file__).resolve().parents[1] / "examples" / "studio"
 os.environ["HARNESS_PROJECT_ROOT"] = str(STUDIO)  # its [tool.mediastack-harness] config
 
 from harness import _labels  # noqa: E402  (after the project root is chosen)
-from harness.prometheus import Prometheus  # noqa: E402
-from harness.stack import Stack, new_project_name  # noqa: E402
+from harness._prometheus import Prometheus  # noqa: E402
+from harness._stack import Stack, new_project_name  # noqa: E402
 
 
 def _round(api: httpx.Client, store: redis.Redis, prometheus: Prometheus) -> dict[str, float]:

@@ -4,7 +4,7 @@
 
 Prints the figures and writes benchmarks/results/stack.json. Targets (2 cores): warm up-to-healthy
 <= 20 s and <= 1.15x raw `docker compose up --wait`; teardown <= 10 s; stack memory <= 2 GB.
-`--cold` also removes every stack image and times `harness images build` from nothing.
+`--cold` also removes every stack image and times `harness images build --all` from nothing.
 
 An adopter's merged stack is measured the same way, in a child process of its own (the project
 configuration is read once per process): the packaged Redis plus one service under test of the
@@ -26,8 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import _docker, _paths, images, reaper
-from harness.stack import Stack, new_project_name
+from harness import _docker, _paths
+from harness import _images as images
+from harness import _reaper as reaper
+from harness._stack import Stack, new_project_name
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -115,7 +117,7 @@ def _adopter_project(directory: Path) -> None:
 def measure_adopter(rounds: int) -> dict[str, object]:
     """In a project directory: harness up of the merged stack vs raw compose on the same files."""
     from harness import _overlay, _process
-    from harness.stack import _free_port
+    from harness._stack import _free_port
 
     harness_up, raw_up = [], []
     for _ in range(rounds):

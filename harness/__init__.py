@@ -22,7 +22,7 @@ from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.errors import (
+    from harness._errors import (
         ComposeError,
         ComposeMissing,
         ConfigError,
@@ -35,42 +35,42 @@ if TYPE_CHECKING:
         ServiceFailed,
         UnknownService,
     )
+    from harness._prometheus import Prometheus, PrometheusError
+    from harness._reaper import leftovers
+    from harness._stack import Address, Stack
+    from harness._waiting import wait_for
     from harness.faults import Fault, FaultError, Faults, UnsupportedByKernel
     from harness.plugin import LITELLM_MASTER_KEY, ServiceUnderTest, WorkerBackends
-    from harness.prometheus import Prometheus, PrometheusError
-    from harness.reaper import leftovers
     from harness.reports import record_latency
-    from harness.stack import Address, Stack
-    from harness.waiting import wait_for
 
 # Each public name and the module it lives in, imported on first use (as pydantic does), so that
 # `python -m harness.mocks.<name>` and `harness --help` do not pay for docker, pytest and the rest.
 _EXPORTS = {
     "LITELLM_MASTER_KEY": "harness.plugin",
-    "Address": "harness.stack",
-    "ComposeError": "harness.errors",
-    "ComposeMissing": "harness.errors",
-    "ConfigError": "harness.errors",
-    "ConfigMissing": "harness.errors",
-    "DockerUnavailable": "harness.errors",
+    "Address": "harness._stack",
+    "ComposeError": "harness._errors",
+    "ComposeMissing": "harness._errors",
+    "ConfigError": "harness._errors",
+    "ConfigMissing": "harness._errors",
+    "DockerUnavailable": "harness._errors",
     "Fault": "harness.faults",
     "FaultError": "harness.faults",
     "Faults": "harness.faults",
-    "HarnessError": "harness.errors",
-    "HealthTimeout": "harness.errors",
-    "ImageMissing": "harness.errors",
-    "PortInUse": "harness.errors",
-    "Prometheus": "harness.prometheus",
-    "PrometheusError": "harness.prometheus",
-    "ServiceFailed": "harness.errors",
+    "HarnessError": "harness._errors",
+    "HealthTimeout": "harness._errors",
+    "ImageMissing": "harness._errors",
+    "PortInUse": "harness._errors",
+    "Prometheus": "harness._prometheus",
+    "PrometheusError": "harness._prometheus",
+    "ServiceFailed": "harness._errors",
     "ServiceUnderTest": "harness._backends",
-    "Stack": "harness.stack",
-    "UnknownService": "harness.errors",
+    "Stack": "harness._stack",
+    "UnknownService": "harness._errors",
     "UnsupportedByKernel": "harness.faults",
     "WorkerBackends": "harness._backends",
-    "leftovers": "harness.reaper",
+    "leftovers": "harness._reaper",
     "record_latency": "harness.reports",
-    "wait_for": "harness.waiting",
+    "wait_for": "harness._waiting",
 }
 
 try:

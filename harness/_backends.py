@@ -6,12 +6,14 @@ fixtures hand them out.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness import _reached
+from harness import _events, _reached
+from harness._errors import HarnessError
+from harness._stack import Address, Stack
 from harness.mocks import NAMESPACE_HEADER
-from harness.stack import Address, Stack
 
 if TYPE_CHECKING:
     from pluggy import HookRelay
@@ -44,22 +46,36 @@ class WorkerBackends:
     def address(self, service: str) -> Address:
         """This worker's client-facing address of `service` (faults here touch no other worker)."""
         self.reached.setdefault(_reached.current_test(), set()).add(service)
+        found = self.proxy(service)
+        own = service in self.stack.topology.services and self.stack.topology.get(service).own
+        if own and self._hook is not None and service not in self.isolation:
+            self.isolation[service] = self._hook.pytest_harness_isolate_backend(
+                name=service, address=found, namespace=self.namespace, worker_id=self.worker_id
+            )
+        return found
+
+    def proxy(self, service: str) -> Address:
+        """This worker's proxy in front of `service`, made once; nothing else: no test records
+        it, no hook is called (the project's `test-env` is rendered with it before collection,
+        before its conftest.py is loaded: `address` calls the hook later)."""
         if service not in self._addresses:
             self.stack.topology.reachable(service)
             self._addresses.update(self.stack.ensure_proxies([service], self.namespace))
-            own = service in self.stack.topology.services and self.stack.topology.get(service).own
-            if own and self._hook is not None:
-                self.isolation[service] = self._hook.pytest_harness_isolate_backend(
-                    name=service,
-                    address=self._addresses[service],
-                    namespace=self.namespace,
-                    worker_id=self.worker_id,
-                )
         return self._addresses[service]
 
     def handed_out(self) -> list[str]:
         """Every service this worker has a proxy address of."""
         return sorted(self._addresses)
+
+
+def release(worker: WorkerBackends) -> None:
+    """Delete the proxies `worker` made (a long-lived, attached stack keeps none of them)."""
+    stack, namespace = worker.stack, worker.namespace
+    for service in worker.handed_out():
+        with contextlib.suppress(HarnessError):
+            stack.toxiproxy.delete(stack.proxy_name(service, namespace))
+            _events.emit("proxy deleted", proxy=stack.proxy_name(service, namespace))
+    worker._addresses.clear()
 
 
 @dataclass(frozen=True)

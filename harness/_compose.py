@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from harness import _docker, _paths
-from harness.errors import ComposeError, PortInUse
+from harness._errors import ComposeError, PortInUse
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _PORT_TAKEN = re.compile(r"(address already in use|port is already allocated)", re.I)

@@ -9,7 +9,7 @@ from functools import cache
 import docker
 from docker.errors import DockerException
 
-from harness.errors import ComposeMissing, DockerUnavailable
+from harness._errors import ComposeMissing, DockerUnavailable
 
 START_HINT = (
     "start it (`sudo systemctl start docker`, or `sudo dockerd &`) or install it with `make setup`"

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.errors import ComposeMissing, DockerUnavailable
+from harness._errors import ComposeMissing, DockerUnavailable
 
 PLUGIN_DIR = Path("/usr/local/lib/docker/cli-plugins")
 # Debian bookworm has no Compose v2 package; trixie's docker-compose (2.26) carries the plugin.

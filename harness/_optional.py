@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from harness.errors import HarnessError
+from harness._errors import HarnessError
 
 DISTRIBUTION = "mediastack-harness"
 # the distribution a person installs for a module whose name differs from it

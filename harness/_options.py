@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
-from harness import config as harness_config
-from harness import topology
-from harness.errors import HarnessError
+from harness import _config as harness_config
+from harness import _topology as topology
+from harness._errors import HarnessError
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,10 @@ class Settings:
 
 
 def add_options(parser: pytest.Parser) -> None:
-    """`--stack-services`, `--keep-stack`, `--attach-stack`, `--health-timeout`."""
+    """`--stack-services`, `--keep-stack`, `--attach-stack`, `--attach-run`, `--health-timeout`.
+
+    None takes an optional value: an option that may or may not take one swallows the path after
+    it (`--attach-stack tests/x.py` would attach to a stack named `tests/x.py`)."""
     group = parser.getgroup("mediastack-harness")
     group.addoption(
         "--stack-services",
@@ -35,11 +39,16 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--attach-stack",
-        nargs="?",
+        action="store_const",
         const="@up",
         default=None,
-        metavar="PROJECT",
-        help="use a running stack (default: the one `harness up` / `make up` started)",
+        help="use the running stack `harness up` / `make up` started",
+    )
+    group.addoption(
+        "--attach-run",
+        dest="attach_stack",
+        metavar="RUN",
+        help="use the running stack of this run (one kept with --keep-stack, say)",
     )
     group.addoption(
         "--health-timeout",
@@ -63,13 +72,21 @@ def settings(config: pytest.Config) -> Settings:
     problem = _config_problem()
     if problem:  # no configuration (or a bad one): one line, naming the fix
         pytest.fail(problem, pytrace=False)
+    return read(config.option)
+
+
+def read(options: Any) -> Settings:
+    """The settings from parsed options (`config.option`, or before collection
+    `config.known_args_namespace`); a bad configuration or an unknown service is a
+    `HarnessError`."""
     project = harness_config.current()
-    services = tuple(s.strip() for s in config.getoption("stack_services").split(",") if s.strip())
+    names = str(getattr(options, "stack_services", "") or "").split(",")
+    services = tuple(s.strip() for s in names if s.strip())
     topology.load().select(services)  # unknown names fail here, listing the known ones
-    timeout = config.getoption("health_timeout")
+    timeout = getattr(options, "health_timeout", None)
     return Settings(
         services=services,
-        keep=config.getoption("keep_stack"),
-        attach=config.getoption("attach_stack"),
+        keep=bool(getattr(options, "keep_stack", False)),
+        attach=getattr(options, "attach_stack", None),
         health_timeout=project.config.health_timeout if timeout is None else timeout,
     )

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from harness import _paths
-from harness.topology import Topology, env_name
+from harness._topology import Topology, env_name
 
 RUN_LABELS = {
     "org.mediastack-harness.run": "${HARNESS_RUN_ID:-manual}",

@@ -20,7 +20,7 @@ def compose_file() -> Path:
 
 def project_root() -> Path:
     """The adopting project's root (where its configuration is), else the working directory."""
-    from harness import config
+    from harness import _config as config
 
     source = config.find_source()
     return source.parent if source else Path.cwd().resolve()

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from harness import _process
-from harness.config import Project, PrometheusConfig
+from harness._config import Project, PrometheusConfig
 
 MOUNT = "/etc/prometheus/harness"  # where compose mounts the directory (compose.yaml)
 CONFIG_FILE = "prometheus.yml"

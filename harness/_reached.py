@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness import topology
+from harness import _topology as topology
 
 PROXY_SERVICE = topology.PROXY_SERVICE
 _PLUMBING = {"backends", "mock_http", "faults", "stack"}

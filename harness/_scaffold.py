@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.config import BUILTIN_BACKENDS, HARNESS_TOML, KNOWN_BACKENDS, PYPROJECT, SECTION
-from harness.errors import ConfigError
+from harness._config import BUILTIN_BACKENDS, HARNESS_TOML, KNOWN_BACKENDS, PYPROJECT, SECTION
+from harness._errors import ConfigError
 
 COMPOSE_OVERLAY = "harness.compose.yaml"
 WORKFLOW = Path(".github/workflows/integration.yml")
@@ -21,6 +21,8 @@ IGNORED = ("reports/", ".harness/")
 # The integration tests as the CI workflow runs them: without make, so that a repository whose
 # own Makefile lacks the harness's targets still has a workflow that runs.
 PYTEST_INTEGRATION = "pytest -n auto --dist loadgroup tests/integration"
+# The extra whose client a backend's sample test (its fixture) uses: the workflow installs them.
+SAMPLE_EXTRAS = {"redis": "redis", "chromadb": "chroma", "litellm": "openai"}
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,7 @@ jobs:
           python-version: ${{ matrix.python }}
           cache: pip
       - name: Install (the harness and your project)
-        run: pip install mediastack-harness -e .
+        run: pip install MEDIASTACK_HARNESS -e .
       - name: Tools for building the mocks image
         run: sudo apt-get update && sudo apt-get install -y debootstrap
       - name: Images (the upstream ones are pulled, the mocks built)
@@ -231,6 +233,13 @@ jobs:
         if: always()
         run: harness down --all
 """.replace("PYTEST_INTEGRATION", PYTEST_INTEGRATION)
+
+
+def _workflow_text(backends: Sequence[str]) -> str:
+    """The CI workflow, installing the harness with the extras the sample tests' fixtures need."""
+    extras = ",".join(dict.fromkeys(SAMPLE_EXTRAS[b] for b in backends if b in SAMPLE_EXTRAS))
+    requirement = f"'mediastack-harness[{extras}]'" if extras else "mediastack-harness"
+    return WORKFLOW_TEXT.replace("MEDIASTACK_HARNESS", requirement)
 
 
 def _write(path: Path, text: str, force: bool) -> Written:
@@ -304,6 +313,6 @@ def init(root: Path, backends: Sequence[str] | None = None, force: bool = False)
     if PROMETHEUS in chosen:
         written.append(_write(root / RULES, RULES_TEXT, force))
     written.append(_makefile(root))
-    written.append(_write(root / WORKFLOW, WORKFLOW_TEXT, force))
+    written.append(_write(root / WORKFLOW, _workflow_text(chosen), force))
     written.append(_gitignore(root))
     return written

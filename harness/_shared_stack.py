@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 
 from harness import _locks
-from harness.errors import HarnessError
-from harness.stack import Stack
+from harness._errors import HarnessError
+from harness._stack import Stack
 
 STATE_FILE = "harness-stack.json"
 LOCK_FILE = "harness-stack.lock"
 
 
 def attach(project: str, services: Sequence[str]) -> Stack:
-    """A running stack (`--attach-stack`), failing the test unless `services` run in it."""
+    """A running stack (`--attach-stack`, `--attach-run`); the test fails unless `services` run."""
     attached = Stack(project)
     wanted = [s.name for s in attached.topology.select(services)]
     missing = sorted(set(wanted) - set(attached.running_services()))
@@ -42,14 +42,21 @@ def start_once(
         if state.exists():
             record = json.loads(state.read_text())
             if record.get("error"):
-                pytest.fail(f"the stack failed to start in another worker: {record['error']}")
+                pytest.fail(
+                    f"the stack failed to start in another worker: {record['error']}",
+                    pytrace=False,
+                )
         else:
             try:
                 names = started.up(services, timeout=timeout)
             except HarnessError as error:
-                state.write_text(json.dumps({"project": project, "error": str(error)}))
-                raise
-            state.write_text(json.dumps({"project": project, "services": names}))
+                failure = str(error)
+            else:
+                failure = ""
+                state.write_text(json.dumps({"project": project, "services": names}))
+            if failure:  # one line naming the fix, outside the handler (no chained traceback)
+                state.write_text(json.dumps({"project": project, "error": failure}))
+                pytest.fail(failure, pytrace=False)
     return started
 
 
@@ -61,6 +68,6 @@ def tear_down(shared: Path, keep: bool) -> None:
     record = json.loads(state.read_text())
     if keep and not record.get("error"):
         run = record["project"]
-        print(f"\nmediastack-harness: stack {run} kept; attach with --attach-stack {run}")
+        print(f"\nmediastack-harness: stack {run} kept; attach with --attach-run {run}")
         return
     Stack(record["project"]).down()

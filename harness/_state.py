@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from harness import _paths
-from harness.errors import HarnessError
+from harness._errors import HarnessError
 
 UP_PROJECT = os.environ.get("HARNESS_UP_PROJECT") or "hx-local"  # the `harness up` project
 
@@ -35,7 +35,7 @@ def clear_up_record() -> None:
 
 
 def attached_project(value: str) -> str:
-    """The project `--attach-stack` names: `@up` (its bare form) is the `harness up` stack."""
+    """The project to attach to: `--attach-run`'s, or `@up` (`--attach-stack`): `harness up`'s."""
     if value != "@up":
         return value
     return str(read_up_record()["project"])

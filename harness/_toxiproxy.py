@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from harness.errors import HarnessError
+from harness._errors import HarnessError
 
 
 class ToxiproxyError(HarnessError):

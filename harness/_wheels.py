@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness._errors import HarnessError
 
 IMAGE_PYTHON = (3, 11)  # Debian bookworm's python3, which every Python image runs
 GLIBC = (2, 36)  # bookworm's: manylinux wheels up to this glibc run there

@@ -13,15 +13,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness import _engine, _labels, _scaffold, _state, images, reaper, reports, topology
-from harness import config as harness_config
+from harness import _config as harness_config
+from harness import _engine, _labels, _scaffold, _state, reports
+from harness import _images as images
+from harness import _reaper as reaper
+from harness import _topology as topology
+from harness._errors import HarnessError
+from harness._stack import PROXY, Stack
 from harness._toxiproxy import Proxy
 from harness.blender.cli import app as blender_app
-from harness.errors import HarnessError
 from harness.faults import FaultError, Faults, Target, container, http, kernel, tcp
 from harness.faults.scenario import Scenario
-from harness.reports import terminal
-from harness.stack import PROXY, Stack
+from harness.reports import _terminal as terminal
 
 app = typer.Typer(
     help="Drive the mediastack-harness stack: images, up/down, status, logs, faults, reports.",
@@ -121,7 +124,10 @@ def init(
             console.print(f"{where}: kept (you changed it; --force overwrites)", highlight=False)
         else:
             console.print(f"{where}: {item.action}", highlight=False)
-    console.print("next: `harness images build`, then `pytest -n auto tests/integration`")
+    console.print(
+        "next: `harness doctor` (can the stack run here?), `harness images build`, "
+        "then `pytest -n auto tests/integration`"
+    )
 
 
 @app.command()
@@ -147,7 +153,19 @@ def _proxies(stack: Stack) -> dict[str, Proxy]:
         return {}
 
 
-def _print_status(stack: Stack, *, faults: bool = True) -> None:
+def _shown(stack: Stack, health: dict[str, str], everything: bool) -> dict[str, str]:
+    """The rows of `status`: the fault proxy, the project's backends and services under test,
+    and any other service that has a container; with `everything`, every known service."""
+    backends = [backend.name for backend in stack.topology.select(None)]
+    own = {PROXY, *backends, *stack.topology.under_test}
+    return {
+        service: state
+        for service, state in health.items()
+        if everything or service in own or state != "missing"
+    }
+
+
+def _print_status(stack: Stack, *, faults: bool = True, everything: bool = False) -> None:
     proxies = _proxies(stack)
     active: dict[str, list[str]] = {}
     for layer, where, fault in _active_faults(stack, proxies, strict=False) if faults else []:
@@ -155,7 +173,7 @@ def _print_status(stack: Stack, *, faults: bool = True) -> None:
     table = Table(title=f"stack {stack.project}")
     for column in ("service", "health", "address", "proxies", "active faults"):
         table.add_column(column)
-    for service, health in stack.health().items():
+    for service, health in _shown(stack, stack.health(), everything).items():
         if health in ("missing", "exited", "dead"):
             address = "-"
         elif service == PROXY:  # the fault proxy's own API
@@ -172,9 +190,15 @@ def _print_status(stack: Stack, *, faults: bool = True) -> None:
 
 @app.command()
 @one_line_errors
-def status() -> None:
-    """Health, address, proxies and active faults of each service of the `harness up` stack."""
-    _print_status(Stack(_state.read_up_record()["project"]))
+def status(
+    everything: Annotated[
+        bool,
+        typer.Option("--all", help="Also the backends the project does not use (as `missing`)."),
+    ] = False,
+) -> None:
+    """Health, address, proxies and active faults of the `harness up` stack's services: the
+    project's backends and services under test, and any other service with a container."""
+    _print_status(Stack(_state.read_up_record()["project"]), everything=everything)
 
 
 @app.command()
@@ -188,13 +212,42 @@ def logs(
     console.out(Stack(_state.read_up_record()["project"]).logs(service, tail))
 
 
+def _image_keys(chosen: list[str] | None, everything: bool) -> list[str]:
+    """The images a command is about: those named, every one (--all), else the project's."""
+    known = images.recipes()
+    unknown = [key for key in chosen or [] if key not in known]
+    if unknown:
+        raise HarnessError(f"unknown image {unknown[0]!r}; known: {', '.join(known)}")
+    if chosen:
+        return chosen
+    if everything:
+        return list(known)
+    return images.needed(harness_config.current_or_none())
+
+
 @images_app.command("build")
 @one_line_errors
 def images_build(
+    image: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="IMAGE", help="Only these images, e.g. netfault (default: the project's)."
+        ),
+    ] = None,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Every image of the stack, not only the ones this project uses."
+        ),
+    ] = False,
     offline: Annotated[bool, typer.Option(help="Build everything locally, never pull.")] = False,
     force: Annotated[bool, typer.Option(help="Rebuild even when unchanged.")] = False,
 ) -> None:
-    """Pull the pinned upstream images, or build local stand-ins when no registry answers."""
+    """Pull the pinned upstream images, or build local stand-ins when no registry answers: those
+    the project uses: its backends', their fault proxy's, its Blender add-on's (`images list`)."""
+    keys = _image_keys(image, everything)
+    if not image:  # the parents are built when a child needs them (--force rebuilds the rest)
+        keys = [key for key in keys if key not in images.PARENTS]
     with console.status("images…") as progress:
 
         def report(line: str) -> None:
@@ -202,7 +255,8 @@ def images_build(
             if not line.split(": ", 1)[-1].startswith("Step "):
                 console.print(line, highlight=False)
 
-        images.ImageBuilder(offline=True if offline else None, report=report).ensure(force=force)
+        builder = images.ImageBuilder(offline=True if offline else None, report=report)
+        builder.ensure(keys, force=force)
 
 
 @images_app.command("build-app")
@@ -231,12 +285,16 @@ def images_build_app(
 
 @images_app.command("list")
 @one_line_errors
-def images_list() -> None:
-    """Each image the stack uses, whether present, and where it came from."""
+def images_list(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every image of the stack, not only the project's.")
+    ] = False,
+) -> None:
+    """Each image the project uses, whether present, and where it came from."""
     table = Table()
     for column in ("image", "tag", "origin", "state"):
         table.add_column(column)
-    for row in images.listing():
+    for row in images.listing(_image_keys(None, everything)):
         table.add_row(*row.values())
     console.print(table)
 
@@ -261,16 +319,7 @@ def _faults() -> Faults:
     return Faults(_up_stack())
 
 
-TCP_TYPES = (
-    "latency",
-    "bandwidth",
-    "timeout",
-    "reset_peer",
-    "slow_close",
-    "slicer",
-    "limit_data",
-    "down",
-)
+TCP_TYPES = (*tcp.TOXICS, "down")  # Toxiproxy's toxics as harness.faults.tcp lists them
 
 
 @fault_app.command("add")
@@ -476,6 +525,14 @@ def report(
     """A run's summary table and the path of its HTML report."""
     found = reports.find_run(reports.reports_dir(str(directory) if directory else None), run)
     terminal.show(console, found)
+
+
+@app.command()
+def doctor() -> None:
+    """Can the stack run on this engine? One line per check and its fix; exit 1 when it cannot."""
+    from harness import _doctor
+
+    raise typer.Exit(_doctor.main(typer.echo))
 
 
 def main() -> None:  # pragma: no cover - console script shim

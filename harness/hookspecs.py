@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from harness.stack import Address
+from harness._stack import Address
 
 
 @pytest.hookspec(firstresult=True)

@@ -3,7 +3,9 @@
 One stack per test run, shared by every pytest-xdist worker:
 
 * the first worker that needs it starts it under a file lock in the xdist base temp and records it;
-  the others attach to the record;
+  the others attach to the record; a project with a `test-env` has it started (or attached)
+  before collection instead, by the controller, and its variables set in every process
+  (`_test_env`);
 * the controller process (the only process with no `workerinput`) tears it down exactly once, in
   `pytest_sessionfinish`, after every worker has finished — on pass, failure, Ctrl-C and SIGTERM;
 * after a SIGKILL, the next run reaps the leftovers by label (their owner process is gone).
@@ -14,12 +16,12 @@ database, and a namespace header for the mocks.
 This module holds the hooks and fixtures; the machinery behind them lives in private modules, one
 job each: `_options` (command-line options), `_run` (run id, owner, SIGTERM, shared directory),
 `_shared_stack` (start once under a lock, attach, tear down), `_backends` (a worker's view of the
-stack), `_exclusive` (exclusive tests), `_workers` (which xdist process this is).
+stack), `_test_env` (the stack before collection), `_exclusive` (exclusive tests), `_workers`
+(which xdist process this is).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -28,16 +30,25 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import _events, _exclusive, _options, _reached, _run, _shared_stack, _workers
-from harness import config as harness_config
+from harness import (
+    _backends,
+    _exclusive,
+    _options,
+    _reached,
+    _run,
+    _shared_stack,
+    _test_env,
+    _workers,
+)
+from harness import _config as harness_config
 from harness._backends import NAMESPACE_HEADER, ServiceUnderTest, WorkerBackends
+from harness._errors import HarnessError
 from harness._optional import fixture_require
+from harness._prometheus import Prometheus
+from harness._stack import Stack
 from harness._state import attached_project
-from harness.errors import HarnessError
 from harness.faults import FaultError, Faults
-from harness.prometheus import Prometheus
-from harness.reports.instrument import httpx_hooks, observe_chroma, observe_redis
-from harness.stack import Stack
+from harness.reports._instrument import httpx_hooks, observe_chroma, observe_redis
 
 __all__ = [
     "FIXTURE_SERVICES",
@@ -75,6 +86,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # The project's `test-env`, before tests/conftest.py (and the app it imports) is loaded.
+    _test_env.prepare(early_config)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -97,13 +114,22 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     if _workers.is_worker(config) or config.getoption("attach_stack"):
         return
-    _shared_stack.tear_down(_run.shared_dir(config), keep=config.getoption("keep_stack"))
+    try:
+        _shared_stack.tear_down(_run.shared_dir(config), keep=config.getoption("keep_stack"))
+    except HarnessError as error:  # one line beside the tests' own errors, the summary intact
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"mediastack-harness: teardown: {error}", red=True)
+        session.exitstatus = session.exitstatus or pytest.ExitCode.TESTS_FAILED
+    _run.forget_early(config)  # the shared directory test-env made, if any
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     if _workers.is_worker(config):
         return None
-    return f"mediastack-harness: run {os.environ.get('HARNESS_RUN_ID')}"
+    header = f"mediastack-harness: run {os.environ.get('HARNESS_RUN_ID')}"
+    names = config.stash.get(_test_env.NAMES, None)
+    return f"{header}; test-env sets {', '.join(names)}" if names else header
 
 
 # -- the shared stack ------------------------------------------------------------------------
@@ -117,8 +143,11 @@ def harness_run(pytestconfig: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def stack(pytestconfig: pytest.Config, harness_run: str) -> Stack:
     """The run's stack, started once for all xdist workers and healthy."""
+    early = pytestconfig.stash.get(_test_env.STACK, None)
     settings = _options.settings(pytestconfig)
-    if settings.attach:
+    if early is not None:  # reached before collection, for the project's test-env
+        started = early
+    elif settings.attach:
         started = _shared_stack.attach(harness_run, settings.services)
     else:
         started = _shared_stack.start_once(
@@ -144,13 +173,12 @@ def backends(
     request: pytest.FixtureRequest, stack: Stack, harness_namespace: str, worker_id: str
 ) -> Iterator[WorkerBackends]:
     """`backends.address("redis")`: this worker's proxy address for a backend."""
-    worker = WorkerBackends(stack, harness_namespace, request.config.hook, worker_id)
+    worker = request.config.stash.get(_test_env.BACKENDS, None)  # test-env's, made early
+    if worker is None:
+        worker = WorkerBackends(stack, harness_namespace, request.config.hook, worker_id)
     request.config.stash[ACTIVE_BACKENDS] = worker
     yield worker
-    for service in worker.handed_out():  # leave nothing behind on a long-lived (attached) stack
-        with contextlib.suppress(HarnessError):
-            stack.toxiproxy.delete(stack.proxy_name(service, harness_namespace))
-            _events.emit("proxy deleted", proxy=stack.proxy_name(service, harness_namespace))
+    _backends.release(worker)  # leave nothing behind on a long-lived (attached) stack
 
 
 @pytest.fixture
@@ -235,7 +263,7 @@ def cablecast_url(backends: WorkerBackends) -> str:
 
 @pytest.fixture(scope="session")
 def prometheus(backends: WorkerBackends, harness_namespace: str) -> Iterator[Prometheus]:
-    """`harness.prometheus.Prometheus` on this worker's proxy in front of the stack's Prometheus
+    """`harness._prometheus.Prometheus` on this worker's proxy in front of the stack's Prometheus
     (list "prometheus" in `backends`): query, query_range, wait_for_alert, wait_for_sample."""
     client = Prometheus(
         backends.address("prometheus").url, run=backends.stack.project, namespace=harness_namespace
@@ -281,7 +309,7 @@ def isolated_service(harness_run: str) -> Iterator[Callable[..., Any]]:
 
     Built from the same compose definition as the shared stack's service; safe to kill.
     """
-    from harness.containers import isolated
+    from harness._containers import isolated
 
     with ExitStack() as started:
 

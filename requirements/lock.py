@@ -8,7 +8,7 @@
   `--resolution lowest-direct`; what they pull in at its newest). `make test-floors` runs the unit
   tests in it, so that each floor is one the code works with.
 - compose/images/<image>/constraints.txt: the wheelhouse of each of the stack's Python images
-  (harness/images.py), for the images' Python, Debian bookworm's 3.11.2 (glibc 2.36). They ship
+  (harness/_images.py), for the images' Python, Debian bookworm's 3.11.2 (glibc 2.36). They ship
   in the package: an adopter building the images later gets these versions.
 
 Linux x86_64 only: bpy (the blender extra and image) has no Linux aarch64 wheel to resolve for.
@@ -45,7 +45,7 @@ HEADER = "make lock"
 
 
 def image_requirements() -> dict[str, list[str]]:
-    """Each Python image's requirements, as harness/images.py builds its wheelhouse: its
+    """Each Python image's requirements, as harness/_images.py builds its wheelhouse: its
     requirements.txt, or the mocks extra for the mocks image."""
     found = {}
     for path in sorted(IMAGES.glob("*/requirements.txt")):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-from harness import _overlay, topology
+from harness import _overlay
+from harness import _topology as topology
+from harness._errors import HarnessError
 from harness._stack.inspection import Inspector
-from harness.errors import HarnessError
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import httpx
 from docker.errors import APIError
 
 from harness import _events
+from harness._errors import HealthTimeout, ServiceFailed
 from harness._stack.inspection import Inspector
-from harness.errors import HealthTimeout, ServiceFailed
 
 Progress = Callable[[str, str], None]  # (service, state)
 

@@ -10,7 +10,7 @@ from docker.models.containers import Container
 
 from harness import _docker, _labels, _process
 from harness._compose import Compose
-from harness.topology import PROXY_SERVICE, Topology
+from harness._topology import PROXY_SERVICE, Topology
 
 _HEALTH_IN_STATUS = re.compile(r"\((?P<health>healthy|unhealthy|health: starting)\)")
 

@@ -10,7 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import _overlay, _paths, _process, _prometheus_config, images, reaper
+from harness import _images as images
+from harness import _overlay, _paths, _process, _prometheus_config
+from harness import _reaper as reaper
 from harness._compose import Compose
 from harness._stack import addresses, health
 from harness._stack.health import Progress
@@ -18,7 +20,7 @@ from harness._stack.inspection import Inspector
 from harness._stack.proxies import PROXY, PROXY_PORT_LABEL, Proxies
 from harness._stack.scraping import PROMETHEUS
 from harness._stack.starter import UnderTestStarter
-from harness.topology import HOST_PORT_LABEL, Topology
+from harness._topology import HOST_PORT_LABEL, Topology
 
 
 def compose_files(topology: Topology) -> list[Path]:
@@ -55,8 +57,7 @@ class Lifecycle:
         chosen = list(topology.under_test) if under_test is None else list(under_test)
         suts = [topology.service_under_test(name) for name in chosen]
         names += [need for sut in suts for need in sut.needs if need not in names]
-        needed = {topology.get(name).image for name in names} | {topology.proxy_image}
-        images.require(sorted(image for image in needed if image))
+        images.require(images.stack_images(images.needed(topology.project, names)))
         reaper.reap_dead_runs()
         containers = self.inspector.containers()
         proxy = containers.get(PROXY)

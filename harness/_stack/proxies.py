@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from harness import _events
+from harness._errors import HarnessError
 from harness._stack.addresses import Address
 from harness._stack.inspection import Inspector
+from harness._topology import PROXY_SERVICE
 from harness._toxiproxy import ProxyExists, ToxiproxyClient
-from harness.errors import HarnessError
-from harness.topology import PROXY_SERVICE
 
 PROXY = PROXY_SERVICE
 PROXY_PORT_LABEL = "org.mediastack-harness.toxiproxy-port"

@@ -4,9 +4,9 @@ proxy of its own, `<name>--prometheus`), and the check that a link to it can exi
 from __future__ import annotations
 
 from harness import _prometheus_config
+from harness._errors import HarnessError
 from harness._stack.proxies import Proxies
-from harness.errors import HarnessError
-from harness.topology import Topology
+from harness._topology import Topology
 
 PROMETHEUS = "prometheus"
 

@@ -8,14 +8,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import _labels, _overlay, config
+from harness import _config as config
+from harness import _labels, _overlay
 from harness._compose import Compose
 from harness._stack import addresses, health, scraping
 from harness._stack.addresses import Address
 from harness._stack.health import Progress
 from harness._stack.inspection import Inspector
 from harness._stack.proxies import Proxies
-from harness.topology import UnderTest
+from harness._topology import UnderTest
 
 
 @dataclass(frozen=True)

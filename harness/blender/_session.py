@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness._errors import HarnessError
+from harness._images import BLENDER_TAG
 from harness._optional import install_hint
 from harness.blender._panel import PanelTree
-from harness.errors import HarnessError
-from harness.images import BLENDER_TAG
 
 BPY_VERSION = "5.0.1"
 BPY_PYTHON = (3, 11)  # each bpy release is built for exactly one Python
@@ -163,7 +163,8 @@ def runtime(python: str | None = None) -> Runtime:
     if not _image_present():
         raise BpyUnavailable(
             f"{note.split(':')[0]}, and the image {IMAGE} is missing: "
-            "run `harness images build` (or `make setup`)"
+            "run `harness images build blender` (a project with a [blender] table builds it "
+            "with `harness images build`)"
         )
     command = (
         "docker", "run", "-i", "--rm", "--network", "host", "--init",

@@ -14,9 +14,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from harness._errors import HarnessError
 from harness.blender._panel import PanelTree
 from harness.blender._session import Session, check_addon, runtime
-from harness.errors import HarnessError
 
 app = typer.Typer(
     help="Test a Blender add-on headless in real Blender (bpy).", no_args_is_help=True

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from harness import config as harness_config
+from harness import _config as harness_config
+from harness._errors import HarnessError
 from harness.blender._session import BlenderError, Session
-from harness.errors import HarnessError
 
 _LOG_TAIL = 200
 _SESSION_KEY = pytest.StashKey[Session]()

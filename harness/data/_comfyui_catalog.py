@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import HarnessError
+from .._errors import HarnessError
 from ._comfyui_files import InputFile
 from ._comfyui_nodes import RULES
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from docker.errors import NotFound
 
+from harness._stack import Stack
 from harness.faults import http, kernel, tcp
 from harness.faults._base import Fault, FaultError, UnsupportedByKernel
 from harness.faults._target import Target
@@ -26,7 +27,6 @@ from harness.faults.http import HttpFault
 from harness.faults.kernel import Delay, Loss, Partition, RateLimit
 from harness.faults.process import ProcessFault
 from harness.faults.tcp import Direction, Down, Toxic
-from harness.stack import Stack
 
 __all__ = ["Fault", "FaultError", "Faults", "Target", "Toxic", "UnsupportedByKernel"]
 
@@ -156,7 +156,7 @@ class Faults:
     # -- kernel and container: a whole container, so guarded on a shared stack ------------
     def target(self, service: Any, layer: str) -> Target:
         """Resolve a service name (shared stack) or an isolated service to a fault target."""
-        if not isinstance(service, str):  # harness.containers.IsolatedService
+        if not isinstance(service, str):  # harness._containers.IsolatedService
             isolated = service
 
             def refresh() -> None:

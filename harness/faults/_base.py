@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Any, ClassVar, Self
 
 from harness import _events
-from harness.errors import HarnessError
+from harness._errors import HarnessError
 
 
 class FaultError(HarnessError):

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from functools import cache
 from typing import Any
 
 from docker.errors import ContainerError, NotFound
 
-from harness import _docker, _labels, images
+from harness import _docker, _labels
+from harness import _images as images
 from harness.faults._base import Fault, FaultError, UnsupportedByKernel, require
 from harness.faults._target import Target
 
@@ -28,6 +30,13 @@ _SETUP = (
 _ids = itertools.count(1)
 
 
+@cache
+def _helper_image() -> str:
+    """The netfault image, built on the first kernel fault when absent (no project's `harness
+    images build` builds it: only `--all`, or `harness images build netfault`)."""
+    return images.ensure_lazily("netfault", report=lambda line: print(line, file=sys.stderr))
+
+
 def run_in_namespace(target: Target, script: str, *, gone_ok: bool = False) -> str:
     """Run a shell script in the target's network namespace; one clear error on failure.
 
@@ -36,7 +45,7 @@ def run_in_namespace(target: Target, script: str, *, gone_ok: bool = False) -> s
     run = target.container.labels.get(_labels.RUN, "manual")
     try:
         output = _docker.client().containers.run(
-            images.NETFAULT_TAG,
+            _helper_image(),
             ["sh", "-ec", script],
             network_mode=f"container:{target.container.id}",
             cap_add=["NET_ADMIN"],
@@ -59,7 +68,7 @@ def netem_available() -> bool:
     """Whether this kernel has sch_netem (probed once, on a throwaway namespace's loopback)."""
     try:
         _docker.client().containers.run(
-            images.NETFAULT_TAG,
+            _helper_image(),
             ["sh", "-ec", "tc qdisc add dev lo root netem delay 1ms && tc qdisc del dev lo root"],
             cap_add=["NET_ADMIN"],
             network_mode="none",

@@ -30,15 +30,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from harness.faults import Faults
 from harness.faults._base import Fault, FaultError
+from harness.faults.tcp import TOXICS
 
+# Every Faults method a step may name: Toxiproxy's toxics (harness.faults.tcp), then the rest.
 FAULTS = (
-    "latency",
-    "bandwidth",
-    "timeout",
-    "reset_peer",
-    "slow_close",
-    "slicer",
-    "limit_data",
+    *TOXICS,
     "down",
     "loss",
     "rate_limit",

@@ -11,11 +11,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness import _paths, config
-from harness.errors import HarnessError
-from harness.reports.instrument import observe
-from harness.reports.latency import RECORDER
-from harness.reports.latency import stats as latency_stats
+from harness import _config as config
+from harness import _paths
+from harness._errors import HarnessError
+from harness.reports._instrument import observe
+from harness.reports._latency import RECORDER
+from harness.reports._latency import stats as latency_stats
 
 __all__ = ["latency_stats", "observe", "record_latency"]
 

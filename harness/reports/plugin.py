@@ -3,7 +3,8 @@
 Every test process times the plugin clients' backend operations and attaches them, with the
 faults the test applied, to the test's teardown report (`user_properties`), so they travel to
 the xdist controller with the report. The controller alone samples the run's containers and
-writes `reports/<run-id>/` at the end of the session.
+writes `reports/<run-id>/` at the end of the session — only in a project with a harness
+configuration: elsewhere (a venv that merely has the package) a run leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from typing import Any
 
 import pytest
 
-from harness import _events, _workers, reports
+from harness import _config, _events, _workers, reports
+from harness._errors import HarnessError
 from harness._state import attached_project
-from harness.reports import resources, writer
-from harness.reports.collect import PROPERTY, RunCollector
-from harness.reports.latency import RECORDER
+from harness.reports import _resources as resources
+from harness.reports import _writer as writer
+from harness.reports._collect import PROPERTY, RunCollector
+from harness.reports._latency import RECORDER
 
 EVENTS_FILE = "events.jsonl"
 FAULTS = pytest.StashKey[Any]()
@@ -30,6 +33,17 @@ OUTER_EVENTS = pytest.StashKey[str | None]()
 COLLECTOR = pytest.StashKey[RunCollector]()
 SAMPLER = pytest.StashKey[resources.ResourceSampler]()
 _COLLECTING = "mediastack-harness-reports-collecting"  # the controller's collecting plugin
+
+
+def _configured(config: pytest.Config) -> bool:
+    """Whether the run writes a report: asked for with `--harness-reports`, or in a project with
+    a harness configuration (a bad one counts: the harness plugin reports it)."""
+    if config.getoption("harness_reports"):
+        return True
+    try:
+        return _config.current_or_none(config.rootpath) is not None
+    except HarnessError:
+        return True
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """The controller names its run's event log (an outer run's is set aside meanwhile);
     workers inherit it when xdist spawns them."""
     run = os.environ.get("HARNESS_RUN_ID")
-    if _workers.is_worker(config) or not run:
+    if _workers.is_worker(config) or not run or not _configured(config):
         return
     directory = reports.reports_dir(config.getoption("harness_reports")) / run
     with contextlib.suppress(OSError):
@@ -87,9 +101,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
-    if _workers.is_worker(config):
+    if _workers.is_worker(config) or not _configured(config):
         return
-    from harness.stack import new_project_name
+    from harness._stack import new_project_name
 
     run = os.environ.get("HARNESS_RUN_ID") or new_project_name()
     collector = config.stash[COLLECTOR] = RunCollector(run)

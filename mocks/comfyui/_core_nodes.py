@@ -188,11 +188,16 @@ class PreviewImage(SaveImage):
 
 @register
 class SaveImageWebsocket(Node):
-    """custom_nodes/websocket_image_save.py: each image as a binary PNG frame."""
+    """custom_nodes/websocket_image_save.py: a ProgressBar over the batch, each image
+    handed to `update_absolute(step, total, ("PNG", img, None))`, so each goes out as the
+    hook's progress_state, `progress` and a PNG preview frame (event 1, or event 4 to a
+    client that supports preview metadata)."""
 
     async def run(self, ctx: Context, **inputs: Any) -> Result:
-        for image in to_pils(inputs["images"]):
-            await ctx.send_bytes(await asyncio.to_thread(_images.preview_frame, image))
+        images = to_pils(inputs["images"])
+        for step, image in enumerate(images):
+            png = await asyncio.to_thread(_images.png_bytes, image)
+            await ctx.progress(step, len(images), ("PNG", png))
         return (), None
 
 

@@ -114,7 +114,7 @@ class Run:
         self.executed: list[str] = []
         self.ui_outputs: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
-        self.progress: dict[str, dict[str, Any]] = {}
+        self.node_progress: dict[str, dict[str, Any]] = {}
         self.node_id = ""
         self.root = space.root
         self.prompt = item.prompt
@@ -146,7 +146,7 @@ class Run:
     async def progress_state(self, node_id: str, state: str, value: float, maximum: float) -> None:
         """progress_state with every non-pending node, as WebUIProgressHandler sends it
         (comfy_execution/progress.py, v0.3.77); broadcast when the prompt has no client."""
-        self.progress[node_id] = {
+        self.node_progress[node_id] = {
             "value": value,
             "max": maximum,
             "state": state,
@@ -158,13 +158,16 @@ class Run:
         }
         await self.space.send_json(
             "progress_state",
-            {"prompt_id": self.prompt_id, "nodes": {k: dict(v) for k, v in self.progress.items()}},
+            {
+                "prompt_id": self.prompt_id,
+                "nodes": {k: dict(v) for k, v in self.node_progress.items()},
+            },
             self.client_id,
         )
 
     async def finish(self, node_id: str) -> None:
         """finish_progress: state finished, value = max."""
-        maximum = self.progress.get(node_id, {}).get("max", 1)
+        maximum = self.node_progress.get(node_id, {}).get("max", 1)
         await self.progress_state(node_id, "finished", maximum, maximum)
 
     def record_ui(self, node_id: str, ui: dict[str, Any]) -> None:
@@ -332,39 +335,48 @@ class Run:
         await self.space.send_bytes(data, None)
 
     async def sample_steps(self, steps: int, seed: int, width: int, height: int) -> None:
-        """The progress hook (main.py hijack_progress, v0.3.77) per step: progress_state,
-        `progress` and a preview, all to the prompt's client, or to everyone without one.
-        A client that announced supports_preview_metadata gets event 4 with the node's
-        metadata (comfy_execution/progress.py), any other event 1 (JPEG)."""
-        node_id = self.node_id
+        """KSampler's steps: per step the progress hook with a JPEG preview (when previews
+        are on), checking for an interrupt before and after each step's wait."""
         step_seconds = float(self.flags.get(FLAG_STEP_SECONDS, self.config.step_seconds))
-        client = self.space.clients.get(self.client_id) if self.client_id is not None else None
-        with_metadata = client is not None and (
-            client.feature_flags.get("supports_preview_metadata") is True
-        )
-        metadata = {
-            "node_id": node_id,
-            "prompt_id": self.prompt_id,
-            "display_node_id": node_id,
-            "parent_node_id": None,
-            "real_node_id": node_id,
-        }
         for step in range(1, steps + 1):
             self.check_interrupt()
             await asyncio.sleep(max(0.0, step_seconds))
             self.check_interrupt()
-            progress = {"value": step, "max": steps, "prompt_id": self.prompt_id, "node": node_id}
-            jpeg = None
+            preview = None
             if self.config.previews:
                 img = _images.preview(seed, step, steps, width, height)
-                jpeg = await asyncio.to_thread(_images.sampler_preview, img)
-            # update_progress: progress_state, then the handler's event-4 preview
-            await self.progress_state(node_id, "running", step, steps)
-            if jpeg is not None and with_metadata:
-                await self.send_bytes(_images.preview_frame_with_metadata(jpeg, metadata))
-            await self.space.send_json("progress", progress, self.client_id)
-            if jpeg is not None and not with_metadata:
-                await self.send_bytes(_images.preview_frame_jpeg(jpeg))
+                preview = ("JPEG", await asyncio.to_thread(_images.sampler_preview, img))
+            await self.progress(step, steps, preview)
+
+    async def progress(
+        self, value: int, total: int, preview: tuple[str, bytes] | None = None
+    ) -> None:
+        """The progress hook (main.py hijack_progress, v0.3.77): update_progress sends
+        progress_state and, to a client that announced supports_preview_metadata, the
+        preview as event 4 with the node's metadata (comfy_execution/progress.py
+        WebUIProgressHandler); then `progress`, then, to any other client, the preview as
+        event 1 (server.py send_image). All to the prompt's client, or to everyone
+        without one."""
+        node_id = self.node_id
+        client = self.space.clients.get(self.client_id) if self.client_id is not None else None
+        with_metadata = client is not None and (
+            client.feature_flags.get("supports_preview_metadata") is True
+        )
+        await self.progress_state(node_id, "running", value, total)
+        if preview is not None and with_metadata:
+            metadata = {
+                "node_id": node_id,
+                "prompt_id": self.prompt_id,
+                "display_node_id": node_id,
+                "parent_node_id": None,
+                "real_node_id": node_id,
+            }
+            image_type, data = preview
+            await self.send_bytes(_images.preview_frame_with_metadata(data, metadata, image_type))
+        progress = {"value": value, "max": total, "prompt_id": self.prompt_id, "node": node_id}
+        await self.space.send_json("progress", progress, self.client_id)
+        if preview is not None and not with_metadata:
+            await self.send_bytes(_images.preview_frame_encoded(preview[1], preview[0]))
 
 
 async def worker(space: Space, config: Config, flags_of: Any) -> None:

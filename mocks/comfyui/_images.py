@@ -50,11 +50,6 @@ def png_bytes(
     return buf.getvalue()
 
 
-def preview_frame(image: Image.Image) -> bytes:
-    """Binary WebSocket frame carrying a PNG preview (event 1, format 2)."""
-    return struct.pack(">II", PREVIEW_IMAGE, FORMAT_PNG) + png_bytes(image)
-
-
 def progress_text_frame(node_id: str, text: str) -> bytes:
     """server.py send_progress_text: event 3 (TEXT) for a node."""
     node = node_id.encode()
@@ -70,17 +65,23 @@ def sampler_preview(image: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def preview_frame_jpeg(jpeg: bytes) -> bytes:
-    """Event 1 (PREVIEW_IMAGE), format 1: what a client without supports_preview_metadata
-    gets (main.py hijack_progress)."""
-    return struct.pack(">II", PREVIEW_IMAGE, FORMAT_JPEG) + jpeg
+def preview_frame_encoded(image: bytes, image_type: str = "JPEG") -> bytes:
+    """Event 1 (PREVIEW_IMAGE), format 1 (JPEG) or 2 (PNG), then the image: server.py
+    send_image, what a client without supports_preview_metadata gets (main.py
+    hijack_progress)."""
+    fmt = FORMAT_PNG if image_type == "PNG" else FORMAT_JPEG
+    return struct.pack(">II", PREVIEW_IMAGE, fmt) + image
 
 
-def preview_frame_with_metadata(jpeg: bytes, metadata: dict[str, Any]) -> bytes:
+def preview_frame_with_metadata(
+    image: bytes, metadata: dict[str, Any], image_type: str = "JPEG"
+) -> bytes:
     """Event 4 (PREVIEW_IMAGE_WITH_METADATA): server.py send_image_with_metadata adds
-    image_type to the node's metadata and sends length, JSON, image."""
-    text = json.dumps({**metadata, "image_type": "image/jpeg"}).encode()
-    return struct.pack(">II", PREVIEW_IMAGE_WITH_METADATA, len(text)) + text + jpeg
+    image_type (image/png for a PNG, else image/jpeg) to the node's metadata and sends
+    length, JSON, image."""
+    mimetype = "image/png" if image_type == "PNG" else "image/jpeg"
+    text = json.dumps({**metadata, "image_type": mimetype}).encode()
+    return struct.pack(">II", PREVIEW_IMAGE_WITH_METADATA, len(text)) + text + image
 
 
 def save_path(

@@ -41,6 +41,12 @@ class Context(Protocol):
     async def sample_steps(self, steps: int, seed: int, width: int, height: int) -> None:
         """Report `steps` sampler steps (progress, previews, interrupt checks)."""
 
+    async def progress(
+        self, value: int, total: int, preview: tuple[str, bytes] | None = None
+    ) -> None:
+        """comfy.utils.ProgressBar.update_absolute through main.py's hook: progress_state,
+        `progress` and the preview ("PNG" or "JPEG", its encoded bytes), if any."""
+
     async def send_bytes(self, data: bytes) -> None:
         """A binary frame to the prompt's client."""
 

@@ -48,9 +48,14 @@ def is_output_node(class_type: str) -> bool:
     return bool(object_info()[class_type]["output_node"])
 
 
-def return_types(class_type: str) -> list[str]:
-    """RETURN_TYPES of a node class."""
-    return list(object_info()[class_type]["output"])
+def return_types(class_type: str) -> tuple[str, ...] | list[str]:
+    """RETURN_TYPES of a node class: a tuple on a v1 node class (nodes.py), a list on a
+    comfy_api v3 one (comfy_api/latest/_io.py GET_SCHEMA builds `output` as a list; its
+    object_info entry has `api_node`), so a bad slot's IndexError reads "tuple index out of
+    range" or "list index out of range" as in the release."""
+    spec = object_info()[class_type]
+    output: list[str] = spec["output"]
+    return list(output) if "api_node" in spec else tuple(output)
 
 
 def input_specs(

@@ -4,6 +4,7 @@ handlers, their state on the app (`create_app`), one table."""
 from __future__ import annotations
 
 import asyncio
+import glob
 import hashlib
 import json
 import mimetypes
@@ -13,9 +14,16 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib import parse
 
 from fastapi import Request, WebSocket
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from starlette.datastructures import UploadFile
@@ -86,11 +94,37 @@ EXTENSIONS = [
     "/extensions/core/load3d/EventManager.js",
 ]
 SERVER_ERROR = "500 Internal Server Error\n\nServer got itself in trouble"
+SERVER_ERROR_HTML = (
+    "<html><head><title>500 Internal Server Error</title></head><body>\n"
+    "<h1>500 Internal Server Error</h1>\nServer got itself in trouble\n</body></html>\n"
+)
+# execution.py SENSITIVE_EXTRA_DATA_KEYS: popped from extra_data before queueing
+SENSITIVE_EXTRA_DATA_KEYS = ("auth_token_comfy_org", "api_key_comfy_org")
 NO_CACHE = {"Cache-Control": "no-cache", "Pragma": "no-cache", "Expires": "0"}
 INDEX_HTML = (
     '<!doctype html><html lang="en"><head><meta charset="UTF-8"><title>ComfyUI</title>'
     "</head><body>ComfyUI mock (no frontend bundled)</body></html>"
 )
+
+
+class Json(JSONResponse):
+    """aiohttp's web.json_response: `json.dumps` with its default separators (and ASCII
+    escapes), `application/json; charset=utf-8`."""
+
+    media_type = "application/json; charset=utf-8"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content).encode()
+
+
+def server_error(request: HTTPConnection) -> Response:
+    """What aiohttp answers when a handler raises (web_protocol.py handle_error, aiohttp
+    3.14): 500, its text or, for a client that accepts text/html, its page, and the
+    connection closed."""
+    headers = {"Connection": "close"}
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(SERVER_ERROR_HTML, status_code=500, headers=headers)
+    return PlainTextResponse(SERVER_ERROR, status_code=500, headers=headers)
 
 
 def _empty_ok() -> Response:
@@ -156,40 +190,39 @@ async def websocket(ws: WebSocket) -> None:
 
 
 async def post_prompt(request: Request) -> Response:
-    """server.py post_prompt (Comfy-Org/ComfyUI v0.3.77)."""
+    """server.py post_prompt (Comfy-Org/ComfyUI v0.3.77), step by step on the posted JSON
+    whatever its type: `"number" in json_data` and `"prompt" in json_data` are substring
+    tests on a string body, membership tests on a list; what raises (a number or null body,
+    `json_data["prompt"]` on a list or string, a node the release cannot index) is
+    aiohttp's 500, raised on to the app's handler (`server_error`)."""
     space = _space(request)
-    body = await _json_body(request)
-    if not isinstance(body, dict | list):
-        return PlainTextResponse(SERVER_ERROR, status_code=500)
-    if isinstance(body, dict) and "number" in body:
+    body = json.loads(await request.body())  # request.json(): bad JSON raises too
+    if "number" in body:
         number: float = float(body["number"])
     else:
-        front = isinstance(body, dict) and body.get("front")
-        number = -space.number if front else space.number
+        number = space.number
+        if "front" in body and body["front"]:  # noqa: RUF019 - a str or list body too
+            number = -number
         space.number += 1
-    if not isinstance(body, dict) or "prompt" not in body:
-        return JSONResponse({"error": NO_PROMPT, "node_errors": {}}, status_code=400)
+    if "prompt" not in body:
+        return Json({"error": NO_PROMPT, "node_errors": {}}, status_code=400)
     prompt = body["prompt"]
     # Any prompt_id is taken as given, stringified: str(json_data.get("prompt_id", uuid4())).
     prompt_id = str(body["prompt_id"]) if "prompt_id" in body else str(uuid.uuid4())
-    if prompt == []:  # iterating an empty list finds no output node
-        prompt = {}
-    if not isinstance(prompt, dict) or not all(isinstance(n, dict) for n in prompt.values()):
-        return PlainTextResponse(SERVER_ERROR, status_code=500)
+    # body is a dict from here on (body["prompt"] would have raised)
     valid = validate_prompt(prompt, space.root, body.get("partial_execution_targets"))
-    if not valid.ok:
-        return JSONResponse(
-            {"error": valid.error, "node_errors": valid.node_errors}, status_code=400
-        )
-    extra_data = dict(body.get("extra_data") or {})
+    extra_data = body.get("extra_data", {})
     if "client_id" in body:
         extra_data["client_id"] = body["client_id"]
+    if not valid.ok:
+        return Json({"error": valid.error, "node_errors": valid.node_errors}, status_code=400)
+    for key in SENSITIVE_EXTRA_DATA_KEYS:  # kept out of the queue and history
+        if key in extra_data:
+            extra_data.pop(key)
     extra_data["create_time"] = int(time.time() * 1000)
     space.put(QueueItem(number, prompt_id, prompt, extra_data, valid.outputs))
     await space.queue_updated()
-    return JSONResponse(
-        {"prompt_id": prompt_id, "number": number, "node_errors": valid.node_errors}
-    )
+    return Json({"prompt_id": prompt_id, "number": number, "node_errors": valid.node_errors})
 
 
 async def get_prompt(request: Request) -> dict[str, Any]:
@@ -206,7 +239,7 @@ async def post_queue(request: Request) -> Response:
     space = _space(request)
     body = await _json_body(request)
     if not isinstance(body, dict):
-        return PlainTextResponse(SERVER_ERROR, status_code=500)
+        return server_error(request)
     changed = False
     if body.get("clear"):
         space.queue.clear()
@@ -257,7 +290,7 @@ async def post_history(request: Request) -> Response:
     space = _space(request)
     body = await _json_body(request)
     if not isinstance(body, dict):
-        return PlainTextResponse(SERVER_ERROR, status_code=500)
+        return server_error(request)
     if body.get("clear"):
         space.history.clear()
     for prompt_id in body.get("delete", []) or []:
@@ -303,7 +336,7 @@ async def models() -> list[str]:
 async def models_in(folder: str) -> Response:
     if folder not in MODEL_FOLDERS:
         return Response(status_code=404)
-    return JSONResponse(MODEL_FOLDERS[folder])
+    return Json(MODEL_FOLDERS[folder])
 
 
 async def extensions() -> list[str]:
@@ -318,6 +351,56 @@ async def settings() -> dict[str, Any]:
 async def users() -> dict[str, Any]:
     """app/user_manager.py GET /users without --multi-user."""
     return {"storage": "server", "migrated": True}
+
+
+async def list_userdata(request: Request) -> Response:
+    """app/user_manager.py listuserdata (v0.3.77) for the single-user server's "default"
+    user, in the namespace's own user folder (the mock writes nothing there itself)."""
+    q = request.query_params
+    directory = q.get("dir", "")
+    if not directory:
+        return PlainTextResponse("Directory not provided", status_code=400)
+    path = _user_filepath(_space(request), directory)
+    if path is None:
+        return PlainTextResponse("Invalid directory", status_code=403)
+    if not os.path.exists(path):
+        return PlainTextResponse("Directory not found", status_code=404)
+    recurse = q.get("recurse", "").lower() == "true"
+    full_info = q.get("full_info", "").lower() == "true"
+    split_path = q.get("split", "").lower() == "true"
+    parts = (glob.escape(path), "**", "*") if recurse else (glob.escape(path), "*")
+    results: list[Any] = []
+    for full_path in glob.glob(os.path.join(*parts), recursive=recurse):
+        if not os.path.isfile(full_path):
+            continue
+        rel_path = os.path.relpath(full_path, path).replace(os.sep, "/")
+        if full_info:
+            results.append(
+                {
+                    "path": rel_path,
+                    "size": os.path.getsize(full_path),
+                    "modified": os.path.getmtime(full_path),
+                    "created": os.path.getctime(full_path),
+                }
+            )
+        else:
+            results.append([rel_path, *rel_path.split("/")] if split_path else rel_path)
+    return Json(results)
+
+
+def _user_filepath(space: Space, file: str) -> str | None:
+    """UserManager.get_request_user_filepath (type userdata, create_dir): None for a path
+    that leaves the user's folder; the parent folder is created."""
+    root_dir = os.path.abspath(space.root / "user")
+    user_root = os.path.join(root_dir, "default")
+    os.makedirs(user_root, exist_ok=True)
+    if "%" in file:
+        file = parse.unquote(file)
+    path = os.path.abspath(os.path.join(user_root, file))
+    if os.path.commonpath((user_root, path)) != user_root:
+        return None
+    os.makedirs(os.path.split(path)[0], exist_ok=True)
+    return path
 
 
 async def features() -> dict[str, Any]:
@@ -337,10 +420,10 @@ async def internal_logs() -> str:
 async def internal_files(directory_type: str, request: Request) -> Response:
     """Top-level files of input/output/temp, newest first."""
     if directory_type not in ("output", "input", "temp"):
-        return JSONResponse({"error": "Invalid directory type"}, status_code=400)
+        return Json({"error": "Invalid directory type"}, status_code=400)
     folder = _hub(request).space(namespace_of(request)).root / directory_type
     files = sorted((e for e in os.scandir(folder) if e.is_file()), key=_newest_first)
-    return JSONResponse([e.name for e in files])
+    return Json([e.name for e in files])
 
 
 def _newest_first(entry: os.DirEntry[str]) -> float:
@@ -449,10 +532,15 @@ async def _upload(space: Space, request: Request, mask: bool = False) -> Respons
     kind = "input" if kind is None else str(kind)
     upload_dir = space.folder(kind)
     if upload_dir is None:
-        return PlainTextResponse(SERVER_ERROR, status_code=500)
+        return server_error(request)
     image = form.get("image")
-    if isinstance(image, str) and image:  # a text field has no .file: AttributeError, 500
-        return PlainTextResponse(SERVER_ERROR, status_code=500)
+    value: str | bytes | None = image if not isinstance(image, UploadFile) else None
+    if isinstance(image, UploadFile) and not image.filename:
+        # aiohttp's request.post() keeps a part whose filename is empty as a plain value
+        # (web_request.py: `if field.filename:` makes a FileField, else the part's bytes)
+        value = await image.read()
+    if value:  # a value has no .file: AttributeError
+        return server_error(request)
     if not isinstance(image, UploadFile) or not image.filename:
         return Response(status_code=400)
     base = str(upload_dir.resolve())
@@ -486,12 +574,12 @@ async def _upload(space: Space, request: Request, mask: bool = False) -> Respons
             except ValueError:  # json.loads(None) raises in the release too: a 500
                 original = None
             if not isinstance(original, dict):
-                return PlainTextResponse(SERVER_ERROR, status_code=500)
+                return server_error(request)
             try:
                 _apply_mask(space, original, data, Path(filepath))
             except (OSError, ValueError):  # e.g. putalpha of another size: aiohttp's 500
-                return PlainTextResponse(SERVER_ERROR, status_code=500)
-    return JSONResponse({"name": filename, "subfolder": subfolder, "type": kind})
+                return server_error(request)
+    return Json({"name": filename, "subfolder": subfolder, "type": kind})
 
 
 def _apply_mask(space: Space, original_ref: dict[str, Any], data: bytes, target: Path) -> None:
@@ -548,12 +636,15 @@ API_ROUTES: tuple[Route, ...] = (  # served at / and again under /api, in this o
     Route("GET", "/extensions", extensions),
     Route("GET", "/settings", settings),
     Route("GET", "/users", users),
+    Route("GET", "/userdata", list_userdata),
     Route("GET", "/features", features),
     Route("GET", "/system_stats", system_stats),
 )
+# aiohttp's add_get also answers HEAD (allow_head): the GET's status and headers, no body
+_WITH_HEAD = (*API_ROUTES, *(r._replace(method="HEAD") for r in API_ROUTES if r.method == "GET"))
 ROUTES: tuple[Route, ...] = (  # in the order of matching
-    *API_ROUTES,
-    *(route._replace(path="/api" + route.path) for route in API_ROUTES),
+    *_WITH_HEAD,
+    *(route._replace(path="/api" + route.path) for route in _WITH_HEAD),
     # api_server/routes/internal/internal_routes.py, a sub-app at /internal only (no /api)
     Route("GET", INTERNAL + "/logs", internal_logs),
     Route("GET", INTERNAL + "/files/{directory_type}", internal_files),

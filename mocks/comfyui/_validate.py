@@ -232,17 +232,20 @@ def _range_error(kind: str, words: str, name: str, val: Any, bound: Any, info: A
     }
 
 
-def validate_prompt(
-    prompt: dict[str, Any],
-    root: Path,
-    partial_targets: list[str] | None = None,
-) -> Validation:
-    """Validate an API-format graph the way ComfyUI's execution.validate_prompt does."""
+def validate_prompt(prompt: Any, root: Path, partial_targets: Any = None) -> Validation:
+    """Validate an API-format graph the way ComfyUI's execution.validate_prompt does.
+
+    The first pass is the release's own Python on the posted JSON (execution.py
+    validate_prompt, Comfy-Org/ComfyUI v0.3.77): `for x in prompt`, `'class_type' not in
+    prompt[x]` (a substring test on a string node, membership on a list), then
+    `prompt[x]['class_type']`. What raises there (a number or null node, a string node that
+    contains "class_type", a list class_type) raises here too, and post_prompt answers it
+    as the release's aiohttp does: a 500."""
     known = _nodes.object_info()
     outputs: list[str] = []
-    for node_id, node in prompt.items():
-        # execution.py validate_prompt (Comfy-Org/ComfyUI v0.3.77): both are invalid_prompt
-        # with an empty extra_info and no node_errors.
+    for node_id in prompt:
+        node = prompt[node_id]
+        # both are invalid_prompt with an empty extra_info and no node_errors
         if "class_type" not in node:
             return Validation(
                 False,

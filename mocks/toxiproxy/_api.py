@@ -142,6 +142,181 @@ def decode_attributes(raw: bytes, wrapper: ToxicWrapper) -> None:
     decode(read_json(raw), toxic_attributes(wrapper.toxic.struct()), target)
 
 
+class _Api:
+    """What the handlers share: the proxies, the version `/version` reports, and the lock that
+    serialises changes (upstream's mutexes)."""
+
+    def __init__(self, collection: ProxyCollection, version: str) -> None:
+        self.collection, self.version = collection, version
+        self.lock = asyncio.Lock()
+
+
+def _state(request: Request) -> _Api:
+    api: _Api = request.app.state.toxiproxy
+    return api
+
+
+async def api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.body(), exc.status)
+
+
+async def http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:  # gorilla/mux: 405 with an empty body
+        return Response(status_code=405)
+    return Response(b"404 page not found\n", status_code=404, headers=PLAIN_HEADERS)
+
+
+async def reset_state(request: Request) -> Response:
+    api = _state(request)
+    async with api.lock:
+        for proxy in list(api.collection.proxies.values()):
+            with contextlib.suppress(AlreadyStartedError):
+                await proxy.start()
+            proxy.toxics.reset()
+    return Response(status_code=204)
+
+
+async def proxy_index(request: Request) -> Response:
+    proxies = _state(request).collection.proxies
+    return json_response({n: p.to_json() for n, p in sorted(proxies.items())})
+
+
+async def proxy_create(request: Request) -> Response:
+    api = _state(request)
+    fields: dict[str, Any] = {"name": "", "listen": "", "upstream": "", "enabled": True}
+    decode(read_json(await request.body()), PROXY, fields)
+    if not fields["name"]:
+        raise MISSING_FIELD.joined("name")
+    if not fields["upstream"]:
+        raise MISSING_FIELD.joined("upstream")
+    async with api.lock:
+        proxy = api.collection.new_proxy(fields["name"], fields["listen"], fields["upstream"])
+        await api.collection.add(proxy, fields["enabled"])
+    return json_response(proxy.to_json(), 201)
+
+
+async def populate(request: Request) -> Response:
+    api = _state(request)
+    body = await request.body()
+    async with api.lock:
+        try:
+            proxies = await api.collection.populate(body)
+        except PopulateError as exc:
+            listed = None if not exc.proxies else [p.to_json() for p in exc.proxies]
+            return json_response({**exc.error.body(), "proxies": listed}, exc.error.status)
+    # Go marshals an empty slice built by append as null.
+    return json_response({"proxies": [p.to_json() for p in proxies] or None}, 201)
+
+
+async def proxy_show(request: Request) -> Response:
+    proxy = _state(request).collection.get(request.path_params["proxy"])
+    return json_response(proxy.to_json())
+
+
+async def proxy_update(request: Request) -> Response:
+    api = _state(request)
+    async with api.lock:
+        found = api.collection.get(request.path_params["proxy"])
+        fields: dict[str, Any] = {
+            "listen": found.listen,
+            "upstream": found.upstream,
+            "enabled": found.enabled,
+        }
+        decode(read_json(await request.body()), PROXY, fields)
+        await found.update(fields["listen"], fields["upstream"], fields["enabled"])
+    return json_response(found.to_json())
+
+
+async def proxy_delete(request: Request) -> Response:
+    api = _state(request)
+    async with api.lock:
+        await api.collection.remove(request.path_params["proxy"])
+    return Response(status_code=204)
+
+
+async def toxic_index(request: Request) -> Response:
+    toxics = _state(request).collection.get(request.path_params["proxy"]).toxics
+    return json_response([w.to_json() for w in toxics.all()])
+
+
+async def toxic_create(request: Request) -> Response:
+    api = _state(request)
+    async with api.lock:
+        found = api.collection.get(request.path_params["proxy"])
+        raw = await request.body()
+        wrapper = new_toxic(raw)
+        if found.toxics.find(wrapper.name) is not None:
+            raise TOXIC_ALREADY_EXISTS
+        decode_attributes(raw, wrapper)
+        found.toxics.add(wrapper)
+    return json_response(wrapper.to_json())  # 200, not 201, like upstream
+
+
+async def toxic_show(request: Request) -> Response:
+    found = _state(request).collection.get(request.path_params["proxy"])
+    wrapper = found.toxics.find(request.path_params["toxic"])
+    if wrapper is None:
+        raise TOXIC_NOT_FOUND
+    return json_response(wrapper.to_json())
+
+
+async def toxic_update(request: Request) -> Response:
+    api = _state(request)
+    async with api.lock:
+        found = api.collection.get(request.path_params["proxy"])
+        wrapper = found.toxics.find(request.path_params["toxic"])
+        if wrapper is None:
+            raise TOXIC_NOT_FOUND
+        value = read_json(await request.body())
+        # Go decodes into the live toxic: fields decoded before an error stay changed.
+        fields: dict[str, Any] = {
+            "attributes": wrapper.toxic.values,
+            "toxicity": wrapper.toxicity,
+        }
+        decode(value, toxic_update_struct(wrapper.toxic.struct()), fields)
+        wrapper.toxicity = fields["toxicity"]
+        found.toxics.updated(wrapper)
+    return json_response(wrapper.to_json())
+
+
+async def toxic_delete(request: Request) -> Response:
+    api = _state(request)
+    async with api.lock:
+        api.collection.get(request.path_params["proxy"]).toxics.remove(request.path_params["toxic"])
+    return Response(status_code=204)
+
+
+async def version_show(request: Request) -> Response:
+    body = '{"version": ' + json.dumps(_state(request).version) + "}\n"
+    return Response(body.encode(), headers={"Content-Type": "application/json;charset=utf-8"})
+
+
+async def health(_request: Request) -> Response:
+    """Not upstream: the mocks' container health check."""
+    return json_response({"status": "ok", "service": "toxiproxy"})
+
+
+# The one route table, in upstream api.go's order (gorilla/mux tries routes in order).
+ROUTES: tuple[tuple[str, tuple[str, ...], Callable[[Request], Awaitable[Response]]], ...] = (
+    ("/reset", ("POST",), reset_state),
+    ("/proxies", ("GET",), proxy_index),
+    ("/proxies", ("POST",), proxy_create),
+    ("/populate", ("POST",), populate),
+    ("/proxies/{proxy}", ("GET",), proxy_show),
+    ("/proxies/{proxy}", ("POST", "PATCH"), proxy_update),
+    ("/proxies/{proxy}", ("DELETE",), proxy_delete),
+    ("/proxies/{proxy}/toxics", ("GET",), toxic_index),
+    ("/proxies/{proxy}/toxics", ("POST",), toxic_create),
+    ("/proxies/{proxy}/toxics/{toxic}", ("GET",), toxic_show),
+    ("/proxies/{proxy}/toxics/{toxic}", ("POST", "PATCH"), toxic_update),
+    ("/proxies/{proxy}/toxics/{toxic}", ("DELETE",), toxic_delete),
+    ("/version", ("GET",), version_show),
+    ("/__harness/health", ("GET",), health),
+)
+
+
 def create_app(collection: ProxyCollection, version: str) -> FastAPI:
     """The API app over `collection`; `/version` reports `version`."""
     app = FastAPI(
@@ -151,142 +326,10 @@ def create_app(collection: ProxyCollection, version: str) -> FastAPI:
         openapi_url=None,
         redirect_slashes=False,
     )
+    app.state.toxiproxy = _Api(collection, version)
     app.add_middleware(ApiMiddleware, router=app.router)
-    lock = asyncio.Lock()  # upstream serialises changes with mutexes
-
-    @app.exception_handler(ApiError)
-    async def api_error(_request: Request, exc: ApiError) -> Response:
-        return error_response(exc.body(), exc.status)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 405:  # gorilla/mux: 405 with an empty body
-            return Response(status_code=405)
-        return Response(
-            b"404 page not found\n",
-            status_code=404,
-            headers={
-                "Content-Type": "text/plain; charset=utf-8",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
-
-    @app.post("/reset")
-    async def reset_state() -> Response:
-        async with lock:
-            for proxy in list(collection.proxies.values()):
-                with contextlib.suppress(AlreadyStartedError):
-                    await proxy.start()
-                proxy.toxics.reset()
-        return Response(status_code=204)
-
-    @app.get("/proxies")
-    async def proxy_index() -> Response:
-        return json_response({n: p.to_json() for n, p in sorted(collection.proxies.items())})
-
-    @app.post("/proxies")
-    async def proxy_create(request: Request) -> Response:
-        fields: dict[str, Any] = {"name": "", "listen": "", "upstream": "", "enabled": True}
-        decode(read_json(await request.body()), PROXY, fields)
-        if not fields["name"]:
-            raise MISSING_FIELD.joined("name")
-        if not fields["upstream"]:
-            raise MISSING_FIELD.joined("upstream")
-        async with lock:
-            proxy = collection.new_proxy(fields["name"], fields["listen"], fields["upstream"])
-            await collection.add(proxy, fields["enabled"])
-        return json_response(proxy.to_json(), 201)
-
-    @app.post("/populate")
-    async def populate(request: Request) -> Response:
-        body = await request.body()
-        async with lock:
-            try:
-                proxies = await collection.populate(body)
-            except PopulateError as exc:
-                listed = None if not exc.proxies else [p.to_json() for p in exc.proxies]
-                return json_response({**exc.error.body(), "proxies": listed}, exc.error.status)
-        # Go marshals an empty slice built by append as null.
-        return json_response({"proxies": [p.to_json() for p in proxies] or None}, 201)
-
-    @app.get("/proxies/{proxy}")
-    async def proxy_show(proxy: str) -> Response:
-        return json_response(collection.get(proxy).to_json())
-
-    @app.api_route("/proxies/{proxy}", methods=["POST", "PATCH"])
-    async def proxy_update(proxy: str, request: Request) -> Response:
-        async with lock:
-            found = collection.get(proxy)
-            fields: dict[str, Any] = {
-                "listen": found.listen,
-                "upstream": found.upstream,
-                "enabled": found.enabled,
-            }
-            decode(read_json(await request.body()), PROXY, fields)
-            await found.update(fields["listen"], fields["upstream"], fields["enabled"])
-        return json_response(found.to_json())
-
-    @app.delete("/proxies/{proxy}")
-    async def proxy_delete(proxy: str) -> Response:
-        async with lock:
-            await collection.remove(proxy)
-        return Response(status_code=204)
-
-    @app.get("/proxies/{proxy}/toxics")
-    async def toxic_index(proxy: str) -> Response:
-        return json_response([w.to_json() for w in collection.get(proxy).toxics.all()])
-
-    @app.post("/proxies/{proxy}/toxics")
-    async def toxic_create(proxy: str, request: Request) -> Response:
-        async with lock:
-            found = collection.get(proxy)
-            raw = await request.body()
-            wrapper = new_toxic(raw)
-            if found.toxics.find(wrapper.name) is not None:
-                raise TOXIC_ALREADY_EXISTS
-            decode_attributes(raw, wrapper)
-            found.toxics.add(wrapper)
-        return json_response(wrapper.to_json())  # 200, not 201, like upstream
-
-    @app.get("/proxies/{proxy}/toxics/{toxic}")
-    async def toxic_show(proxy: str, toxic: str) -> Response:
-        wrapper = collection.get(proxy).toxics.find(toxic)
-        if wrapper is None:
-            raise TOXIC_NOT_FOUND
-        return json_response(wrapper.to_json())
-
-    @app.api_route("/proxies/{proxy}/toxics/{toxic}", methods=["POST", "PATCH"])
-    async def toxic_update(proxy: str, toxic: str, request: Request) -> Response:
-        async with lock:
-            found = collection.get(proxy)
-            wrapper = found.toxics.find(toxic)
-            if wrapper is None:
-                raise TOXIC_NOT_FOUND
-            value = read_json(await request.body())
-            # Go decodes into the live toxic: fields decoded before an error stay changed.
-            fields: dict[str, Any] = {
-                "attributes": wrapper.toxic.values,
-                "toxicity": wrapper.toxicity,
-            }
-            decode(value, toxic_update_struct(wrapper.toxic.struct()), fields)
-            wrapper.toxicity = fields["toxicity"]
-            found.toxics.updated(wrapper)
-        return json_response(wrapper.to_json())
-
-    @app.delete("/proxies/{proxy}/toxics/{toxic}")
-    async def toxic_delete(proxy: str, toxic: str) -> Response:
-        async with lock:
-            collection.get(proxy).toxics.remove(toxic)
-        return Response(status_code=204)
-
-    @app.get("/version")
-    async def version_show() -> Response:
-        body = '{"version": ' + json.dumps(version) + "}\n"
-        return Response(body.encode(), headers={"Content-Type": "application/json;charset=utf-8"})
-
-    @app.get("/__harness/health")
-    async def health() -> Response:
-        """Not upstream: the mocks' container health check."""
-        return json_response({"status": "ok", "service": "toxiproxy"})
-
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    for path, methods, handler in ROUTES:
+        app.add_api_route(path, handler, methods=list(methods))
     return app

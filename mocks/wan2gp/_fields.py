@@ -68,8 +68,9 @@ class Field:
     """One `save_inputs` parameter: component kind, label, initial value, slider range/choices.
 
     Kinds: T Textbox, N Number, D Dropdown, S Slider, V Video, I Image, E ImageEditor,
-    A Audio, G Gallery, F File, X State. `choices=None` on a Dropdown: choices the mock does
-    not list (computed from models/LoRAs on disk); any value is accepted.
+    A Audio, G Gallery, F File, H Wan2GP's HierarchySelector, X State. `choices=None` on a
+    Dropdown: choices the mock does not list (computed from models/LoRAs on disk); any value
+    is accepted.
     """
 
     name: str
@@ -145,7 +146,7 @@ FIELDS: tuple[Field, ...] = (
     _d("skip_steps_cache_type", "Skip Steps Cache Type", "", None),
     _d("skip_steps_multiplier", "Skip Steps Cache Global Acceleration", 1.75, None),
     _s("skip_steps_start_step_perc", "Skip Steps starting moment in % of generation", 0, 0, 100, 1),
-    Field("loras_choices", "D", "Activated LoRAs", [], multiselect=True),  # 12021
+    Field("loras_choices", "H", "Activated LoRAs", []),  # 12021 HierarchySelector, height 0
     _t(
         "loras_multipliers",
         "LoRAs Multipliers (1.0 by default) separated by Space chars or CR, "

@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from ._fields import FIELD_NAMES, FIELDS, RESOLUTIONS, Field
+from ._hierarchy import HierarchySelector
 
 __all__ = ["FIELDS", "FIELD_NAMES", "RESOLUTIONS", "build_component"]
 
@@ -39,6 +40,14 @@ def build_component(field: Field) -> Any:
     if field.kind == "S":
         low, high, step = field.span
         return gr.Slider(low, high, value=field.value, step=step, **common)
+    if field.kind == "H":
+        return HierarchySelector(
+            {"folders": [], "items": []},
+            value=field.value,
+            height=0,
+            search_empty_label="No matching LoRAs",
+            **common,
+        )
     if field.kind == "G":
         return gr.Gallery(value=field.value, **common)
     component_class = {

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness import _paths
-from harness.waiting import wait_for
+from harness._waiting import wait_for
 
 pytestmark = pytest.mark.integration
 # Outside projects' files, run by test_adoption.py and test_prometheus_scrape_link.py.

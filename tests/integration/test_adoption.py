@@ -17,8 +17,9 @@ import docker
 import pytest
 import yaml
 
-from harness import _labels, reaper
-from harness.stack import new_project_name
+from harness import _labels
+from harness import _reaper as reaper
+from harness._stack import new_project_name
 from tests.integration._outside import installed_venv, outside_env, run
 
 pytestmark = [pytest.mark.xdist_group("inner-runs"), pytest.mark.timeout(1200)]
@@ -30,9 +31,10 @@ OWN_CLIENTS = {"archive-db": ["SELECT"], "counter-client": ["GET /visit"]}
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv outside the checkout with the wheel built from it (and the project's own clients)."""
+    """A venv outside the checkout with the wheel built from it, the extra of the fixture its
+    tests use (redis_client), and the project's own clients."""
     own = ("pg8000", "psycopg2-binary", "psycopg[binary]", "requests")
-    return installed_venv(tmp_path_factory.mktemp("adopter-venv"), *own)
+    return installed_venv(tmp_path_factory.mktemp("adopter-venv"), "[redis]", *own)
 
 
 def _built_services(run: str) -> set[str]:
@@ -69,7 +71,7 @@ def _adopting_repository(directory: Path, venv: Path, env: dict[str, str]) -> st
 
 
 @pytest.fixture
-def innerrun() -> Iterator[tuple[str, str]]:
+def inner_run() -> Iterator[tuple[str, str]]:
     """The inner run's xdist uid and the run id it gives; at teardown, the images compose built
     for that temporary project are removed (and none is left)."""
     uid = secrets.token_hex(8)
@@ -103,7 +105,7 @@ def test_an_outside_project_adopts_the_installed_package(
     # The integration step of the workflow `init` wrote, as CI would run it (no make target).
     workflow = yaml.safe_load((repository / ".github/workflows/integration.yml").read_text())
     steps = workflow["jobs"]["integration"]["steps"]
-    (step,) = [s for s in steps if s["name"] == "Integration tests"]
+    (step,) = [s for s in steps if s.get("name") == "Integration tests"]
     done = subprocess.run(
         [*shlex.split(step["run"]), "-p", "no:cacheprovider", "--testrunuid", uid, "-rA"],
         cwd=repository,

@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from harness.stack import Stack
+from harness._stack import Stack
 
 pytestmark = pytest.mark.smoke
 

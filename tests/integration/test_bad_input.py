@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import images, reaper
-from harness.errors import ComposeError, HealthTimeout, ImageMissing, PortInUse
-from harness.stack import Stack, new_project_name
+from harness import _images as images
+from harness import _reaper as reaper
+from harness._errors import ComposeError, HealthTimeout, ImageMissing, PortInUse
+from harness._stack import Stack, new_project_name
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import _paths, reaper
+from harness import _paths
+from harness import _reaper as reaper
 
 pytestmark = pytest.mark.xdist_group("inner-runs")
 
@@ -143,3 +144,59 @@ def test_up_status_fault_report_down(cli, tmp_path: Path) -> None:
     assert final.returncode == 0 and f"removed {project}" in final.stdout, final.stderr
 
 
+TWO_BACKENDS = """\
+[tool.mediastack-harness]
+backends = ["redis"]
+compose-files = ["harness.compose.yaml"]
+[tool.mediastack-harness.extra-backends.sessions]
+port = 6379
+"""
+SESSIONS = """\
+services:
+  sessions:
+    image: ${HARNESS_REDIS_IMAGE:-redis:7.0.15-bookworm}
+    entrypoint: ["redis-server"]
+    healthcheck: {test: ["CMD", "redis-cli", "ping"], interval: 1s, retries: 60}
+"""
+
+
+def test_status_shows_the_projects_own_backends_and_the_rest_on_all(tmp_path: Path) -> None:
+    """A project of two backends (a built-in, one of its own): `status` lists the proxy and those
+    two, not every backend the harness knows as `missing` (issue 25); `--all` lists them all."""
+    (tmp_path / "pyproject.toml").write_text(TWO_BACKENDS)
+    (tmp_path / "harness.compose.yaml").write_text(SESSIONS)
+    project = f"hx-st{secrets.token_hex(3)}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
+    env.update(
+        HARNESS_UP_PROJECT=project,
+        HARNESS_STATE_DIR=str(tmp_path / "state"),
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
+        COLUMNS="250",
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "harness.cli", *args]
+        return subprocess.run(
+            command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+
+    def rows(output: str) -> list[str]:
+        cells = [line.split("│")[1].strip() for line in output.splitlines() if line[:1] == "│"]
+        return [cell for cell in cells if cell]  # not a cell's second line
+
+    try:
+        started = run("up")
+        assert started.returncode == 0, started.stderr
+        assert rows(started.stdout) == ["toxiproxy", "redis", "sessions"]
+        status = run("status")
+        assert status.returncode == 0, status.stderr
+        assert rows(status.stdout) == ["toxiproxy", "redis", "sessions"]
+        assert all("healthy" in _row(status.stdout, name) for name in ("redis", "sessions"))
+        everything = run("status", "--all")
+        assert everything.returncode == 0, everything.stderr
+        shown = rows(everything.stdout)
+        assert shown[:3] == ["toxiproxy", "redis", "chromadb"] and "sessions" in shown
+        assert "prometheus" in shown and "missing" in _row(everything.stdout, "cablecast")
+    finally:
+        run("down")
+        assert reaper.leftovers(project) == {}

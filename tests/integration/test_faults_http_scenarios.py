@@ -14,9 +14,9 @@ import httpx
 import pytest
 import redis
 
+from harness._stack import Stack
 from harness.faults import Faults
 from harness.faults.scenario import Scenario
-from harness.stack import Stack
 
 pytestmark = pytest.mark.faults
 
@@ -103,7 +103,7 @@ def test_two_workers_at_once_one_faulted_the_other_unaffected(inner_pytest, tmp_
     source = """
 import os, pathlib, statistics, time
 import pytest
-from harness.waiting import wait_for
+from harness._waiting import wait_for
 
 DIR = pathlib.Path(os.environ["INNER_DIR"])
 

@@ -7,9 +7,9 @@ import time
 import pytest
 import redis
 
+from harness._stack import Stack
 from harness.faults import Faults, UnsupportedByKernel
 from harness.faults.kernel import netem_available
-from harness.stack import Stack
 
 pytestmark = pytest.mark.faults
 

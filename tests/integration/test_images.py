@@ -11,15 +11,15 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness import images
-from harness.waiting import wait_for
+from harness import _images as images
+from harness._waiting import wait_for
 
 PYTHON_IMAGES = ["chromadb", "litellm", "mocks", "toxiproxy"]
 
 
 def test_every_image_is_current_so_a_build_rebuilds_nothing() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "images", "build"],
+        [sys.executable, "-m", "harness.cli", "images", "build", "--all"],
         capture_output=True,
         text=True,
         timeout=600,
@@ -149,3 +149,22 @@ def test_a_settled_recipe_is_not_read_again_until_a_file_changes(
         assert _probe_hash(module) == first  # from the files' stat alone
     _edit_keeping_size_and_mtime(module, "A = 2\n")  # only the ctime tells
     assert _probe_hash(module) != first
+
+
+def test_netfault_is_built_on_first_use_when_absent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No project's `harness images build` builds netfault: the first kernel fault does."""
+    tag = f"mediastack-harness-test/netfault:{os.getpid()}"
+    monkeypatch.setattr(images, "NETFAULT_TAG", tag)
+    engine = docker.from_env()
+    lines: list[str] = []
+    try:
+        assert images.ensure_lazily("netfault", report=lines.append) == tag
+        assert lines[0].startswith("netfault: absent, building it now"), lines
+        assert engine.images.get(tag).labels[images.RECIPE_LABEL] == "netfault"
+        found = engine.containers.run(tag, ["sh", "-c", "command -v tc"], remove=True)
+        assert found.strip().endswith(b"/tc")
+        again: list[str] = []
+        assert images.ensure_lazily("netfault", report=again.append) == tag
+        assert again == []  # present: nothing built, nothing said
+    finally:
+        subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import docker
 import redis
 
-from harness import _labels, reaper
-from harness.containers import definition, isolated
+from harness import _labels
+from harness import _reaper as reaper
+from harness._containers import definition, isolated
 
 
 def test_isolated_redis_is_healthy_labeled_and_removed(isolated_service, harness_run: str) -> None:

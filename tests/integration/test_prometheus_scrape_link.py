@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import reaper
-from harness.stack import new_project_name
+from harness import _reaper as reaper
+from harness._stack import new_project_name
 from tests._pytest_run import run_pytest
 
 pytestmark = [pytest.mark.xdist_group("inner-runs"), pytest.mark.timeout(600)]

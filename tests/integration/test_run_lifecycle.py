@@ -10,8 +10,8 @@ import signal
 
 import pytest
 
-from harness import reaper
-from harness.stack import Stack
+from harness import _reaper as reaper
+from harness._stack import Stack
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.xdist_group("inner-runs")
@@ -111,8 +111,8 @@ def test_kept_stack_survives_the_run_and_a_later_run_attaches(inner_pytest) -> N
     project = first.project()
     try:
         assert reaper.leftovers(project), "--keep-stack leaves the stack running"
-        assert f"--attach-stack {project}" in output
-        second = inner_pytest(_source(2), "--attach-stack", project, *REDIS_ONLY)
+        assert f"--attach-run {project}" in output
+        second = inner_pytest(_source(2), "--attach-run", project, *REDIS_ONLY)
         code, output = second.finish()
         assert code == 0, output
         assert second.record["master"] == project

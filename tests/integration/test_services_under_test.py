@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import _docker, _labels, reaper
+from harness import _docker, _labels
+from harness import _reaper as reaper
 
 pytestmark = pytest.mark.xdist_group("inner-runs")
 

@@ -11,7 +11,7 @@ import pytest
 from packaging.utils import parse_wheel_filename
 
 from harness import _wheels
-from harness.errors import HarnessError
+from harness._errors import HarnessError
 
 
 def wheels_in(directory: Path) -> dict[str, set[tuple[str, str]]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness import _docker
-from harness.errors import ComposeMissing
+from harness._errors import ComposeMissing
 
 
 def _harness(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -78,3 +78,29 @@ def test_pytest_without_a_project_configuration_names_harness_init(tmp_path: Pat
     lines = [line for line in result.stdout.splitlines() if expected in line]
     assert lines and lines[0].startswith(expected), result.stdout  # the error, as one line
     assert "Traceback" not in result.stdout and "1 error" in result.stdout
+
+
+def test_without_an_engine_each_test_errors_in_one_line_and_the_summary_stays(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "harness.toml").write_text('backends = ["redis"]\n')
+    (tmp_path / "test_queue.py").write_text(
+        "def test_queue(redis_client):\n    assert redis_client.ping()\n\n"
+        "def test_stream(redis_client):\n    assert redis_client.ping()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
+    env["DOCKER_HOST"] = f"unix://{tmp_path}/no.sock"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "2"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output and "During handling" not in output, output
+    assert output.rstrip().splitlines()[-1].startswith("2 errors in "), output
+    unreachable = [line for line in output.splitlines() if "Docker engine unreachable" in line]
+    assert len(unreachable) >= 3, output  # each test's error, and the teardown's, one line each
+    assert any(line.startswith("mediastack-harness: teardown: ") for line in unreachable)

@@ -14,7 +14,7 @@ import pytest
 
 from harness import _events
 from harness.faults._base import Fault
-from harness.reports.collect import RunCollector
+from harness.reports._collect import RunCollector
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITER = """

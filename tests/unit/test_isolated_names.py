@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from docker.errors import APIError
 
-from harness import containers
+from harness import _containers as containers
 
 
 class FakeContainer:

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from harness.reports import observe
-from harness.reports.latency import RECORDER
+from harness.reports._latency import RECORDER
 
 
 class _Items(BaseHTTPRequestHandler):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness._errors import HarnessError
 from harness._optional import MissingExtra, fixture_require, require
-from harness.errors import HarnessError
 from tests._pytest_run import run_pytest
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import config
-from harness.errors import ConfigError, ConfigMissing
+from harness import _config as config
+from harness._errors import ConfigError, ConfigMissing
 
 COMPOSE = """\
 services:
@@ -72,8 +72,33 @@ def test_services_extra_backends_and_templates_are_read(tmp_path: Path) -> None:
     assert loaded.config.health_timeout == 30
 
 
+def test_test_env_reads_templates_of_backends_services_worker_and_namespace(
+    tmp_path: Path,
+) -> None:
+    loaded = project(
+        tmp_path,
+        """
+        backends = ["redis"]
+        compose-files = ["harness.compose.yaml"]
+        [extra-backends.postgres]
+        port = 5432
+        [services.api]
+        command = ["python", "-m", "api"]
+        health = "/health"
+        [test-env]
+        REDIS_URL = "redis://{redis.host}:{redis.port}/0"
+        DATABASE_URL = "postgresql://postgres@{postgres.host}:{postgres.port}/{namespace}"
+        API_URL = "{api.url}"
+        WORKER = "{worker}"
+        """,
+    )
+    assert loaded.config.test_env["API_URL"] == "{api.url}"
+    assert sorted(loaded.config.test_env) == ["API_URL", "DATABASE_URL", "REDIS_URL", "WORKER"]
+    assert project(tmp_path, "").config.test_env == {}  # nothing declared: nothing set early
+
+
 def test_env_templates_render_addresses_and_the_own_port() -> None:
-    from harness.stack import Address
+    from harness._stack import Address
 
     rendered = config.render(
         "redis://{redis.host}:{redis.port}/0 {api.url} {port}",
@@ -117,6 +142,15 @@ def test_the_process_environment_wins_over_the_file(
             '[services.api]\ncommand = ["x"]\nhealth = "/h"\nneeds = ["pg"]',
             "services.api.needs: unknown backend 'pg'",
         ),
+        (
+            '[test-env]\nREDIS_URL = "redis://{redis.hots}/0"',
+            "test-env.REDIS_URL: unknown reference {redis.hots}; use {worker}, {namespace} or "
+            "{SERVICE.host|port|url} with SERVICE one of cablecast, chromadb,",
+        ),
+        ('[test-env]\nPORT = "{port}"', "test-env.PORT: unknown reference {port}; use {worker}"),
+        ('[test-env]\nU = "{pg.url}"', "test-env.U: unknown reference {pg.url}"),
+        ('[test-env]\n"NOT-A-NAME" = "x"', "test-env.NOT-A-NAME: not an environment variable"),
+        ("[test-env]\nN = 1", "test-env.N: Input should be a valid string"),
         ("[extra-backends.redis]\nport = 1", "extra-backends.redis: 'redis' is a built-in backend"),
         ("[extra-backends.mysql]\nport = 3306", "extra-backends.mysql: no service 'mysql' in"),
         ('compose-files = ["missing.yaml"]', "compose-files[0]: no such file"),

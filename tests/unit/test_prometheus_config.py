@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import _paths, _prometheus_config, topology
+from harness import _paths, _prometheus_config
+from harness import _topology as topology
 from tests.unit.test_project_config import error_of, project
 
 RULES = "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n"

@@ -61,7 +61,7 @@ def test_importing_harness_loads_no_engine_or_test_machinery() -> None:
         check=True,
         cwd=ROOT,
     ).stdout.split()
-    heavy = {"docker", "pytest", "httpx", "pydantic", "harness.stack", "harness.plugin"}
+    heavy = {"docker", "pytest", "httpx", "pydantic", "harness._stack", "harness.plugin"}
     assert heavy.isdisjoint(name.strip("[],'") for name in loaded)
 
 
@@ -105,10 +105,10 @@ def test_the_check_catches_a_private_import(tmp_path: Path) -> None:
         "from harness import Stack\n"
         "from harness.plugin import WorkerBackends\n"
         "from harness.faults import _base\n"
-        "import harness.stack\n"
+        "import harness._stack\n"
     )
     assert _offences(adopter, "probe.py") == [
         "probe.py:2: harness.plugin is not a public module",
         "probe.py:3: harness.faults._base is not in its __all__",
-        "probe.py:4: harness.stack is not a public module",
+        "probe.py:4: harness._stack is not a public module",
     ]

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from harness import _reached, topology
+from harness import _reached
+from harness import _topology as topology
+from harness._stack import Address
 from harness.plugin import FIXTURE_SERVICES, WorkerBackends
-from harness.stack import Address
 
 
 class FakeStack:

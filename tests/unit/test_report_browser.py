@@ -11,8 +11,8 @@ from typing import Any
 
 from PIL import Image
 
-from harness.reports import writer
-from harness.reports.collect import RunCollector
+from harness.reports import _writer as writer
+from harness.reports._collect import RunCollector
 
 CAUSE = "httpx.ConnectError: [Errno 111] Connection refused"
 FLAGS = [

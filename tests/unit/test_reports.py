@@ -16,8 +16,13 @@ from typing import Any
 import pytest
 
 from harness import reports
-from harness.reports import html, latency, markdown, plots, resources, writer
-from harness.reports.collect import PROPERTY, RunCollector
+from harness.reports import _html as html
+from harness.reports import _latency as latency
+from harness.reports import _markdown as markdown
+from harness.reports import _plots as plots
+from harness.reports import _resources as resources
+from harness.reports import _writer as writer
+from harness.reports._collect import PROPERTY, RunCollector
 
 ROOT = Path(__file__).resolve().parents[2]
 LATENCY_FAULT = {"layer": "tcp", "type": "latency", "service": "redis", "latency": 200}
@@ -121,7 +126,7 @@ def test_collector_takes_its_property_out_of_the_report() -> None:
 
 
 def test_junit_counts_and_failure_text(report) -> None:
-    from harness.reports import junit
+    from harness.reports import _junit as junit
 
     suite = ET.fromstring(junit.render(report)).find("testsuite")
     assert suite is not None
@@ -158,14 +163,14 @@ def test_html_without_matplotlib_says_what_draws_its_plots(report, tmp_path: Pat
     code = (
         "import json, sys\n"
         "sys.modules['matplotlib'] = None  # not installed\n"
-        "from harness.reports import html\n"
+        "from harness.reports import _html as html\n"
         f"print(html.render(json.loads(open({str(tmp_path / 'report.json')!r}).read())))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    line = "harness.reports.plots needs matplotlib: pip install 'mediastack-harness[plots]'"
+    line = "plotting in the HTML report needs matplotlib: pip install 'mediastack-harness[plots]'"
     assert f"<p>{escape(line)}</p>" in done.stdout
     assert "<img" not in done.stdout and "<h2>Latency (ms)</h2>" in done.stdout
 
@@ -256,8 +261,8 @@ def test_instrumented_clients_keep_their_type_and_record_samples() -> None:
     import fakeredis
     import httpx
 
-    from harness.reports.instrument import httpx_hooks, observe_redis, operation_name
-    from harness.reports.latency import RECORDER
+    from harness.reports._instrument import httpx_hooks, observe_redis, operation_name
+    from harness.reports._latency import RECORDER
 
     faulted = {"now": False}
     RECORDER.begin(lambda: faulted["now"])

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from harness import cli
-from harness.reports import writer
+from harness.reports import _writer as writer
 from tests.unit.test_reports import report  # noqa: F401  (the synthetic run fixture)
 
 runner = CliRunner()

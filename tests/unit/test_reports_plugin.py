@@ -11,7 +11,7 @@ from pathlib import Path
 
 INNER = '''
 import pytest
-from harness.reports.latency import RECORDER
+from harness.reports._latency import RECORDER
 
 
 class FakeFault:

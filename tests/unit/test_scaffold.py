@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import _scaffold, config
-from harness.errors import ConfigError
+from harness import _config as config
+from harness import _scaffold
+from harness._errors import ConfigError
 from tests.unit.test_workflow import _check_schema
 
 EXPECTED = {
@@ -75,6 +76,23 @@ def test_the_workflow_runs_without_the_makefiles_targets(tmp_path: Path) -> None
     runs = [step.get("run", "") for step in workflow["jobs"]["integration"]["steps"]]
     assert not [run for run in runs if "make " in run]
     assert "pytest -n auto --dist loadgroup tests/integration" in runs
+
+
+@pytest.mark.parametrize(
+    ("backends", "install"),
+    [
+        (["redis", "litellm", "comfyui"], "pip install 'mediastack-harness[redis,openai]' -e ."),
+        (["chromadb"], "pip install 'mediastack-harness[chroma]' -e ."),
+        (["cablecast"], "pip install mediastack-harness -e ."),
+    ],
+)
+def test_the_workflow_installs_the_extras_of_the_sample_tests(
+    tmp_path: Path, backends: list[str], install: str
+) -> None:
+    """A sample test's client fixture needs its extra (redis_client: `redis`, ...)."""
+    actions(tmp_path, backends=backends)
+    workflow = yaml.safe_load((tmp_path / ".github/workflows/integration.yml").read_text())
+    assert install in [step.get("run") for step in workflow["jobs"]["integration"]["steps"]]
 
 
 def test_run_output_is_ignored_and_an_existing_gitignore_is_appended_once(tmp_path: Path) -> None:

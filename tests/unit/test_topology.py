@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from harness import _overlay, _paths, config, topology
-from harness.errors import UnknownService
+from harness import _config as config
+from harness import _overlay, _paths
+from harness import _topology as topology
+from harness._errors import UnknownService
 
 SERVICES = ["redis", "chromadb", "litellm", "comfyui", "wan2gp", "cablecast"]
 

@@ -1,8 +1,8 @@
-"""harness.waiting.wait_for: the one way the harness and its tests wait on a condition."""
+"""harness._waiting.wait_for: the one way the harness and its tests wait on a condition."""
 
 import pytest
 
-from harness.waiting import wait_for
+from harness._waiting import wait_for
 
 
 def test_wait_for_fails_on_deadline() -> None:

@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from harness.errors import HarnessError
+from harness._errors import HarnessError
 
 UP = 'up{job="api"}'
 SCRAPE_SECONDS = 'scrape_duration_seconds{job="api"}'

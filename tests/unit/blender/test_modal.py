@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness import blender
+from harness._waiting import wait_for
 from harness.blender import Session
-from harness.waiting import wait_for
 
 from .test_session import write_addon
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness import blender
+from harness._waiting import wait_for
 from harness.blender import Session
-from harness.waiting import wait_for
 
 ADDON = '''
 bl_info = {"name": "Probe", "blender": (4, 2, 0), "category": "Development"}

@@ -10,12 +10,11 @@ import sys
 from typing import Any
 
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import given, settings
 
 from harness.data import (
     PRESETS,
     ComfyGraph,
-    GraphPreset,
     InputImage,
     ObjectInfoError,
     catalog,
@@ -203,39 +202,34 @@ def test_bad_input_is_one_clear_error() -> None:
         catalog({})
 
 
-def shrink_settings(examples: int) -> settings:
-    """Deterministic find(): shrink the first failing example; with report_multiple_bugs,
-    hypothesis would go on generating for up to 10 s of wall time, so a loaded machine would
-    start shrinking from another example."""
-    return settings(
-        max_examples=examples, database=None, derandomize=True, report_multiple_bugs=False
+def shrunk(case: str) -> dict[str, Any]:
+    """The minimal graph of a failing property, shrunk in a process of its own (see _shrink)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.unit.data._shrink", case],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-
-
-WIDE = GraphPreset("wide", nodes=(1, 60), steps=(1, 100), size=(16, 1024), batch=4, samplers=0)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
 
 
 def test_shrinking_reaches_a_small_graph() -> None:
     # a deliberately failing property: "no graph makes an image 300 px wide or wider"
-    minimal = find(
-        comfyui_graphs(INFO, preset=WIDE),
-        lambda g: any(o.width >= 300 for o in g.outputs),
-        settings=shrink_settings(500),
-    )
-    assert len(minimal) <= 3, minimal.prompt
-    assert min(o.width for o in minimal.outputs if o.width >= 300) <= 304, minimal.outputs
+    minimal = shrunk("wide")
+    assert minimal["nodes"] <= 3, minimal["prompt"]
+    assert min(w for w in minimal["widths"] if w >= 300) <= 304, minimal["widths"]
 
 
 def test_shrinking_keeps_the_preset() -> None:
     chosen = PRESETS["medium"]
-    minimal = find(
-        comfyui_graphs(INFO, preset="medium"),
-        lambda g: "ImageInvert" in g.class_types(),
-        settings=shrink_settings(300),
-    )
-    typical = [len(comfyui_graph(INFO, "medium", s)) for s in range(20)]
-    assert len(minimal) <= chosen.nodes[0] + 2 < sum(typical) / len(typical)
-    assert minimal.steps <= chosen.steps[0] * chosen.samplers + 2
+    minimal = shrunk("medium")
+    typical = minimal["typical_medium_nodes"]
+    assert minimal["nodes"] <= chosen.nodes[0] + 2 < sum(typical) / len(typical)
+    assert minimal["steps"] <= chosen.steps[0] * chosen.samplers + 2
 
 
 def test_a_wrong_link_type_is_wrong_for_the_input_it_feeds() -> None:

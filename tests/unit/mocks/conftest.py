@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import IO, Any
 import httpx
 import pytest
 
+from harness import wait_for
 from harness.mocks import NAMESPACE_HEADER
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -86,17 +86,20 @@ class MockProcesses:
 
     @staticmethod
     def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """Whether `url` answered 200 before the deadline (False: the process ended first)."""
+
+        def settled() -> str | None:
             if proc.poll() is not None:
-                return False
+                return "ended"
             try:
-                if httpx.get(url, timeout=1.0).status_code == 200:
-                    return True
+                return "ready" if httpx.get(url, timeout=1.0).status_code == 200 else None
             except httpx.HTTPError:
-                pass
-            time.sleep(0.05)  # polling interval while waiting on readiness (with deadline)
-        return False
+                return None
+
+        try:
+            return wait_for(settled, timeout, f"{url} to answer", interval=0.05) == "ready"
+        except AssertionError:
+            return False
 
     @staticmethod
     def _stop(proc: subprocess.Popen[bytes]) -> None:

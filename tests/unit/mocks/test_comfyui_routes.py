@@ -11,7 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from harness.waiting import wait_for
+from harness._waiting import wait_for
 
 SERVER_ERROR = "500 Internal Server Error\n\nServer got itself in trouble"
 

@@ -12,8 +12,8 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from harness._waiting import wait_for
 from harness.mocks.wan2gp._video import frame_pixels
-from harness.waiting import wait_for
 
 # Real source: deepbeepmeep/Wan2GP, commit 8681e9f777f9f847f74a0bdefd13d5b9a6efe12d.
 REAL = "deepbeepmeep/Wan2GP@8681e9f7"
@@ -292,6 +292,29 @@ def test_save_inputs_signature(client: Client) -> None:
     labels = {p["parameter_name"]: p["label"] for p in params}
     assert labels["seed"] == "Seed (-1 for random)"
     assert kinds["temporal_upsampling"] == kinds["spatial_upsampling"] == "Textbox"
+
+
+def test_loras_choices_is_wan2gps_hierarchy_selector(client: Client) -> None:
+    """deepbeepmeep/Wan2GP 8681e9f7 wgp.py 12021: `loras_choices = HierarchySelector(...,
+    label="Activated LoRAs")`, parameter 36 of every save_inputs form; its class
+    (shared/gradio/hierarchy_selector/hierarchy_selector.py) is a FormComponent whose
+    api_info is an array of strings and example_payload []. Gradio 5.29's view_api names the
+    component after the class (get_block_name, capitalised)."""
+    endpoints = _endpoints(client)
+    forms = [name for name in endpoints if name.startswith("/save_inputs")]
+    assert len(forms) == 17
+    for name in forms:
+        param = endpoints[name]["parameters"][36]
+        assert param == {
+            "label": "Activated LoRAs",
+            "parameter_name": "loras_choices",
+            "parameter_has_default": True,
+            "parameter_default": [],
+            "type": {"type": "array", "items": {"type": "string"}},
+            "python_type": {"type": "list[str]", "description": ""},
+            "component": "Hierarchyselector",
+            "example_input": [],
+        }, name
 
 
 def test_save_inputs_labels_and_defaults_are_the_default_models(client: Client) -> None:

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import httpx
 
-from harness.waiting import wait_for
+from harness._waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from harness._stack import Address, Stack
 from harness._toxiproxy import ToxiproxyClient
 from harness.plugin import WorkerBackends
-from harness.stack import Address, Stack
 
 from ._helpers import EchoServer, ToxiproxyProcess
 

@@ -68,4 +68,15 @@ def test_harness_up_runs_the_studio_behind_its_proxies(tmp_path: Path) -> None:
     assert down.returncode == 0, down.stderr
     assert leftovers(project) == {}
     record = json.loads((tmp_path / "runs" / project / "studio.process.json").read_text())
-    assert not Path(f"/proc/{record['pid']}").exists(), "the studio process outlived `down`"
+    assert not _running(record["pid"]), "the studio process outlived `down`"
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` still runs: gone, or a zombie its new parent has not reaped yet, is not.
+    (`harness up` has exited, so the studio's parent is now init or a subreaper, which reaps it
+    in its own time.)"""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import _events
-from harness.reports import latency
+from harness.reports import _latency as latency
 
 PROPERTY = "harness.report"  # the user property a test's data travels in
 LOGS_PREFIX = "harness logs: "

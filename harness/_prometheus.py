@@ -21,7 +21,7 @@ from typing import Any, Literal
 import httpx
 
 from harness import _prometheus_config
-from harness.errors import HarnessError
+from harness._errors import HarnessError
 
 AlertState = Literal["pending", "firing", "inactive"]
 ALERT_STATES = ("pending", "firing", "inactive")

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from harness.reports.latency import RECORDER, Recorder
+from harness.reports._latency import RECORDER, Recorder
 
 _ID_LIKE = re.compile(r"^\d+$|^(?=.*\d).{5,}$|^.{25,}$")  # numbers, names with digits, long
 
@@ -173,7 +173,7 @@ def _timed_cursor_class(base: type, backend: str) -> type:
     """`base` (psycopg's or psycopg2's cursor class) with execute/executemany timed."""
     if inspect.iscoroutinefunction(getattr(base, "execute", None)):  # psycopg's AsyncCursor
 
-        class AsyncTimedCursor(base):  # type: ignore[valid-type,misc]
+        class AsyncTimedCursor(base):  # type: ignore[misc]
             async def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
                 with _timed(backend, query):
                     return await super().execute(query, *args, **kwargs)
@@ -184,7 +184,7 @@ def _timed_cursor_class(base: type, backend: str) -> type:
 
         return AsyncTimedCursor
 
-    class TimedCursor(base):  # type: ignore[valid-type,misc]
+    class TimedCursor(base):  # type: ignore[misc]
         def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
             with _timed(backend, query):
                 return super().execute(query, *args, **kwargs)

@@ -24,10 +24,12 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import HealthcheckWaitStrategy
 
-from harness import _docker, _labels, _paths, images, topology
+from harness import _docker, _labels, _paths
+from harness import _images as images
+from harness import _topology as topology
 from harness._compose import Compose
-from harness.errors import HarnessError
-from harness.stack import Address
+from harness._errors import HarnessError
+from harness._stack import Address
 
 testcontainers_config.ryuk_disabled = True
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from harness import _paths, config
-from harness.config import Project, ServiceConfig
-from harness.errors import UnknownService
+from harness import _config as config
+from harness import _paths
+from harness._config import Project, ServiceConfig
+from harness._errors import UnknownService
 
 _IMAGE_REF = re.compile(r"^\$\{(?P<var>[A-Z0-9_]+):-(?P<default>[^}]+)\}$")
 HOST_PORT_LABEL = "org.mediastack-harness.host-port"
@@ -170,6 +171,11 @@ def _parse_service(name: str, spec: dict) -> Service:
 def load(compose_file: Path | None = None) -> Topology:
     """The stack: the packaged compose file's services plus the current project's own."""
     return _load(compose_file, config.current_or_none())
+
+
+def for_project(project: Project | None) -> Topology:
+    """The stack of `project` (None: the packaged one alone)."""
+    return _load(None, project)
 
 
 @cache

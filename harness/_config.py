@@ -25,13 +25,17 @@ line naming the file, the key and what is allowed.
     targets = ["api"]                          # in `backends`): services under test it scrapes,
     rules = ["monitoring/rules.yml"]           # rule files; scrape/evaluation interval 1s
 
+    [tool.mediastack-harness.test-env]         # env of the pytest process itself, set before
+    REDIS_URL = "redis://{redis.host}:{redis.port}/0"   # collection (this worker's proxies)
+
     [tool.mediastack-harness.blender]          # a Blender add-on under test (harness.blender)
     addon = "my_addon"
     preferences = { comfyui_url = "http://{comfyui.host}:{comfyui.port}" }
 
 Templates (`env` values and `command` arguments): `{SERVICE.host}`, `{SERVICE.port}`,
 `{SERVICE.url}` of a backend or another service under test, the service's own `{port}`, and
-`{python}`, the interpreter the harness runs in.
+`{python}`, the interpreter the harness runs in. `test-env` values: `{SERVICE.host|port|url}` (this
+worker's proxy), `{worker}` (`gw0`, or `master`) and `{namespace}` (`<run>-<worker>`).
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from harness.errors import ConfigError, ConfigMissing
+from harness._errors import ConfigError, ConfigMissing
 
 PYPROJECT = "pyproject.toml"
 HARNESS_TOML = "harness.toml"
@@ -57,6 +61,9 @@ BUILTIN_BACKENDS = ("redis", "chromadb", "litellm", "comfyui", "wan2gp", "cablec
 OPTIONAL_BACKENDS = ("prometheus",)  # built in, started only when `backends` lists them
 KNOWN_BACKENDS = (*BUILTIN_BACKENDS, *OPTIONAL_BACKENDS)
 TEMPLATE_FIELDS = ("host", "port", "url")
+SERVICE_PLAIN = ("port", "python")  # a service's env/command: its own port, the interpreter
+TEST_ENV_PLAIN = ("worker", "namespace")  # test-env: this xdist worker and its namespace
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class _Strict(BaseModel):
@@ -143,6 +150,7 @@ class ProjectConfig(_Strict):
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     blender: BlenderConfig = Field(default_factory=BlenderConfig)
     prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
+    test_env: dict[str, str] = Field(default_factory=dict, alias="test-env")
 
 
 class Project:
@@ -256,20 +264,31 @@ class Project:
                     )
             templates = {f"env.{name}": value for name, value in service.env.items()}
             templates |= {f"command[{i}]": arg for i, arg in enumerate(service.command or [])}
-            for variable, template in templates.items():
-                for reference in template_references(template):
-                    target, _, attribute = reference.partition(".")
-                    if reference in ("port", "python"):
-                        continue
-                    if target not in known or attribute not in TEMPLATE_FIELDS:
-                        raise self._error(
-                            f"{key}.{variable}",
-                            f"unknown reference {{{reference}}}; use {{port}}, {{python}} or "
-                            "{SERVICE.host|port|url} with SERVICE one of "
-                            + ", ".join(sorted(known)),
-                        )
+            self._check_templates(key, templates, known, SERVICE_PLAIN)
+        for name in config.test_env:
+            if not _ENV_NAME.match(name):
+                raise self._error(f"test-env.{name}", "not an environment variable name")
+        self._check_templates("test-env", config.test_env, known, TEST_ENV_PLAIN)
 
         self._check_prometheus()
+
+    def _check_templates(
+        self, key: str, templates: dict[str, str], known: set[str], plain: tuple[str, ...]
+    ) -> None:
+        """Every reference of each template is `{SERVICE.host|port|url}` or one of `plain`."""
+        for variable, template in templates.items():
+            for reference in template_references(template):
+                target, _, attribute = reference.partition(".")
+                if reference in plain:
+                    continue
+                if target not in known or attribute not in TEMPLATE_FIELDS:
+                    raise self._error(
+                        f"{key}.{variable}",
+                        f"unknown reference {{{reference}}}; use "
+                        + ", ".join(f"{{{name}}}" for name in plain)
+                        + " or {SERVICE.host|port|url} with SERVICE one of "
+                        + ", ".join(sorted(known)),
+                    )
 
     def _check_prometheus(self) -> None:
         prometheus = self.config.prometheus
@@ -299,14 +318,21 @@ def template_references(template: str) -> list[str]:
         raise ConfigError(f"bad template {template!r}: {error}") from None
 
 
-def render(template: str, addresses: dict[str, Any], port: int | None = None) -> str:
-    """Fill a template from addresses (`{redis.host}`), the service's own `{port}`, and
-    `{python}`, the interpreter running the harness (a command in the project's venv)."""
-    values: dict[str, Any] = {name: address for name, address in addresses.items()}
-    values["python"] = sys.executable
+def render(
+    template: str,
+    addresses: dict[str, Any],
+    port: int | None = None,
+    values: dict[str, str] | None = None,
+) -> str:
+    """Fill a template from addresses (`{redis.host}`), the service's own `{port}`,
+    `{python}`, the interpreter running the harness (a command in the project's venv), and
+    `values` (test-env's `{worker}` and `{namespace}`)."""
+    filled: dict[str, Any] = {name: address for name, address in addresses.items()}
+    filled["python"] = sys.executable
     if port is not None:
-        values["port"] = port
-    return template.format(**values)
+        filled["port"] = port
+    filled |= values or {}
+    return template.format(**filled)
 
 
 def _section(path: Path) -> dict[str, Any] | None:

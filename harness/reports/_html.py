@@ -7,7 +7,9 @@ from html import escape
 from typing import Any
 
 from harness._optional import MissingExtra, require
-from harness.reports import _text, markdown, timeline
+from harness.reports import _markdown as markdown
+from harness.reports import _text
+from harness.reports import _timeline as timeline
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
@@ -117,7 +119,7 @@ def _timeline(report: dict[str, Any]) -> list[str]:
 def render(report: dict[str, Any], logs: dict[str, dict[str, str]] | None = None) -> str:
     """The whole report as one HTML page with no external resources."""
     try:  # matplotlib only when a report is drawn; without it, the report says what draws plots
-        plots = require("harness.reports.plots", "plots", "harness.reports.plots")
+        plots = require("harness.reports._plots", "plots", "plotting in the HTML report")
         no_plots = ""
     except MissingExtra as missing:
         plots, no_plots = None, f"<p>{escape(str(missing))}</p>"

@@ -9,7 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.reports import JUNIT_XML, REPORT_HTML, REPORT_JSON, SUMMARY_MD, html, junit, markdown
+from harness.reports import JUNIT_XML, REPORT_HTML, REPORT_JSON, SUMMARY_MD
+from harness.reports import _html as html
+from harness.reports import _junit as junit
+from harness.reports import _markdown as markdown
 
 
 def _safe(name: str) -> str:

@@ -23,11 +23,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from docker import DockerClient
 from docker.errors import APIError, ImageNotFound
 from packaging.requirements import Requirement
 
-from harness import _docker, _paths, _wheels, topology
-from harness.errors import HarnessError, ImageMissing
+from harness import _docker, _locks, _paths, _wheels
+from harness import _topology as topology
+from harness._config import Project
+from harness._errors import HarnessError, ImageMissing
 
 HASH_LABEL = "org.mediastack-harness.content-hash"
 RECIPE_LABEL = "org.mediastack-harness.image"
@@ -207,6 +210,67 @@ def recipes() -> dict[str, Recipe]:
     }
 
 
+PARENTS = ("base", "python")  # built from, never run
+# Built on a kernel fault's first use (`ensure_lazily`), not by a project's `harness images build`
+LAZY = ("netfault",)
+NOT_IN_STACK = (*PARENTS, "blender", *LAZY)  # images no stack container runs
+
+
+def needed(project: Project | None, backends: Sequence[str] | None = None) -> list[str]:
+    """The images (recipe keys, parents first) `project` uses: its backends' (`backends`: only
+    these; default: the project's), the Toxiproxy image in front of every backend, Blender's when
+    the project configures an add-on (a `[blender]` table), and the parents they are built from.
+
+    The project's own backends and services under test are built by compose from its own files;
+    netfault is built when a kernel fault first needs it (`ensure_lazily`). `harness images build
+    --all` builds every recipe instead.
+    """
+    stack = topology.for_project(project)
+    every = recipes()
+    by_tag = {recipe.tag: key for key, recipe in every.items()}
+    wanted = {"toxiproxy"}
+    for service in stack.select(backends):
+        if not service.own and service.image in by_tag:
+            wanted.add(by_tag[service.image])
+    if project is not None and "blender" in project.config.model_fields_set:
+        wanted.add("blender")
+    for key in list(wanted):
+        parent = every[key].parent
+        while parent is not None:
+            wanted.add(parent)
+            parent = every[parent].parent
+    return [key for key in every if key in wanted]
+
+
+def stack_images(keys: Sequence[str]) -> list[str]:
+    """The tags of those images among `keys` that a stack's containers run (not the parents,
+    Blender's or netfault)."""
+    every = recipes()
+    return [every[key].tag for key in keys if key not in NOT_IN_STACK]
+
+
+def ensure_lazily(key: str, report: Report = print) -> str:
+    """The tag of image `key`, built first if it is absent (netfault, on a kernel fault's first
+    use); one process at a time builds it, the others wait and find it present."""
+    tag = recipes()[key].tag
+    engine = _docker.client()
+    if _present(engine, tag):
+        return tag
+    with _locks.exclusive(_paths.state_dir() / f"image-{key}.lock"):
+        if not _present(engine, tag):
+            report(f"{key}: absent, building it now (`harness images build --all` builds it ahead)")
+            ImageBuilder(report=report).ensure([key])
+    return tag
+
+
+def _present(engine: DockerClient, tag: str) -> bool:
+    try:
+        engine.images.get(tag)
+    except ImageNotFound:
+        return False
+    return True
+
+
 # What an installed package holds (its modules and package data): a checkout and a wheel install
 # give the same files, so the same content hash.
 _PACKAGE_FILES = {".py", ".json", ".yaml", ".png"}
@@ -312,7 +376,8 @@ class ImageBuilder:
     # -- building ----------------------------------------------------------------------
     def ensure(self, keys: list[str] | None = None, force: bool = False) -> None:
         """Make every named image (all by default) present and current."""
-        for key in keys or [k for k in self.recipes if k not in ("base", "python")]:
+        default = [key for key in self.recipes if key not in PARENTS]
+        for key in default if keys is None else keys:
             self._ensure(key, force)
 
     def _ensure(self, key: str, force: bool) -> None:
@@ -485,11 +550,14 @@ def read_requirements(path: Path) -> list[str]:
     return [line for line in lines if line]
 
 
-def listing() -> list[dict[str, str]]:
-    """Each stack image: its tag, whether present, and where it came from."""
+def listing(keys: Sequence[str] | None = None) -> list[dict[str, str]]:
+    """Each stack image (those of `keys`, else all): its tag, whether present, and where it came
+    from."""
     builder_hashes = ImageBuilder(report=lambda _: None)
     rows = []
     for key, recipe in builder_hashes.recipes.items():
+        if keys is not None and key not in keys:
+            continue
         try:
             labels = builder_hashes.engine.images.get(recipe.tag).labels or {}
             origin = "built here" if HASH_LABEL in labels else "upstream"

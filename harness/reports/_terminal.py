@@ -10,7 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from harness.reports import REPORT_HTML, load, markdown
+from harness.reports import REPORT_HTML, load
+from harness.reports import _markdown as markdown
 
 _OUTCOME_STYLES = {"failed": "red", "error": "red", "passed": "green"}
 _TEST_COLUMNS = ("test", "outcome", "duration (s)", "faults")
