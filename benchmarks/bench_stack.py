@@ -48,6 +48,7 @@ def _raw_compose(project: str, *args: str) -> None:
         env={
             "HARNESS_RUN_ID": project,
             "HARNESS_OWNER": "kept",
+            "HARNESS_LITELLM_CONFIG": (_paths.stack_dir() / "config" / "litellm.yaml").read_text(),
             "PATH": "/usr/local/bin:/usr/bin:/bin",
         },
     )
@@ -117,7 +118,7 @@ def _adopter_project(directory: Path) -> None:
 def measure_adopter(rounds: int) -> dict[str, object]:
     """In a project directory: harness up of the merged stack vs raw compose on the same files."""
     from harness import _overlay, _process
-    from harness._stack import _free_port
+    from harness._stack.addresses import free_port
 
     harness_up, raw_up = [], []
     for _ in range(rounds):
@@ -126,10 +127,9 @@ def measure_adopter(rounds: int) -> dict[str, object]:
         stack.down()
         reaper.remove_built_images(stack.project)  # its `web` image, tagged per project
         raw = Stack(new_project_name())  # only for its merged files and environment
-        port = str(_free_port())
+        port = str(free_port())
         raw.compose.env.update(
             {
-                "HARNESS_TOXIPROXY_PORT": str(_free_port()),
                 raw.topology.under_test["web"].port_var: port,
                 _overlay.env_var("web", "WEB_PORT"): port,
             }

@@ -89,7 +89,7 @@ class ServiceUnderTest:
 
     @property
     def url(self) -> str:
-        """`http://127.0.0.1:<port>` of this worker's proxy in front of it."""
+        """`http://<host>:<port>` of this worker's proxy in front of it."""
         return self.address.url
 
     def logs(self, tail: int = 50) -> str:

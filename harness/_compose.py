@@ -31,7 +31,13 @@ class Compose:
         # Relative paths in the project's own files resolve against its root; the packaged
         # file names its own directory through HARNESS_STACK_DIR.
         self.directory = directory
-        self.env = {**os.environ, "HARNESS_STACK_DIR": str(_paths.stack_dir()), **env}
+        stack = _paths.stack_dir()
+        self.env = {
+            "HARNESS_LITELLM_CONFIG": (stack / "config" / "litellm.yaml").read_text(),
+            **os.environ,
+            "HARNESS_STACK_DIR": str(stack),
+            **env,
+        }
 
     def command(self, *args: str, profiles: Sequence[str] = ()) -> list[str]:
         """The full command line for `args` (with those compose profiles enabled)."""
@@ -64,6 +70,10 @@ class Compose:
     def up(self, services: Sequence[str], profiles: Sequence[str] = ()) -> None:
         """Create and start the services without waiting (the stack waits on health itself)."""
         self.run("up", "--detach", "--no-build", "--pull", "never", *services, profiles=profiles)
+
+    def create(self, services: Sequence[str]) -> None:
+        """Create the services' containers without starting them (to copy files in first)."""
+        self.run("create", "--no-build", "--pull", "never", *services)
 
     def build(self, services: Sequence[str]) -> None:
         """Build the project's own images (those with a `build:`) that are missing or stale."""

@@ -33,9 +33,11 @@ line naming the file, the key and what is allowed.
     preferences = { comfyui_url = "http://{comfyui.host}:{comfyui.port}" }
 
 Templates (`env` values and `command` arguments): `{SERVICE.host}`, `{SERVICE.port}`,
-`{SERVICE.url}` of a backend or another service under test, the service's own `{port}`, and
-`{python}`, the interpreter the harness runs in. `test-env` values: `{SERVICE.host|port|url}` (this
-worker's proxy), `{worker}` (`gw0`, or `master`) and `{namespace}` (`<run>-<worker>`).
+`{SERVICE.url}` of a backend or another service under test, the service's own `{port}` and
+`{host}` (the address to listen on: 0.0.0.0 in a container, else where the stack's containers
+reach this machine), and `{python}`, the interpreter the harness runs in. `test-env` values:
+`{SERVICE.host|port|url}` (this worker's proxy), `{worker}` (`gw0`, or `master`) and
+`{namespace}` (`<run>-<worker>`).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ BUILTIN_BACKENDS = ("redis", "chromadb", "litellm", "comfyui", "wan2gp", "cablec
 OPTIONAL_BACKENDS = ("prometheus",)  # built in, started only when `backends` lists them
 KNOWN_BACKENDS = (*BUILTIN_BACKENDS, *OPTIONAL_BACKENDS)
 TEMPLATE_FIELDS = ("host", "port", "url")
-SERVICE_PLAIN = ("port", "python")  # a service's env/command: its own port, the interpreter
+SERVICE_PLAIN = ("host", "port", "python")  # its env/command: where to listen, the interpreter
 TEST_ENV_PLAIN = ("worker", "namespace")  # test-env: this xdist worker and its namespace
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

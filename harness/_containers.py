@@ -29,7 +29,7 @@ from harness import _images as images
 from harness import _topology as topology
 from harness._compose import Compose
 from harness._errors import HarnessError
-from harness._stack import Address
+from harness._stack import Address, addresses
 
 testcontainers_config.ryuk_disabled = True
 
@@ -57,15 +57,20 @@ class ServiceDefinition:
     binds: dict[str, dict[str, str]]
 
 
+def _config_file(service: str, name: str, content: str) -> str:
+    """A compose `content` config as a file to bind into an isolated container (a local
+    engine's: the shared stack gets it copied in by compose)."""
+    path = _paths.state_dir() / "configs" / service / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    path.chmod(0o644)
+    return str(path)
+
+
 @cache
 def definition(service: str) -> ServiceDefinition:
     """Read one service's normalized definition from the stack's compose file."""
     spec = topology.load().get(service)
-    if spec.host_network:
-        raise HarnessError(
-            f"{service} runs on the host network: it has no isolated copy; use the shared one "
-            "(mark the test @pytest.mark.exclusive_stack for container faults)"
-        )
     model = Compose("hx-definition", [_paths.compose_file()], {}).config()
     raw = model["services"][service]
     check = raw.get("healthcheck") or {}
@@ -77,7 +82,10 @@ def definition(service: str) -> ServiceDefinition:
         "start_period": _nanoseconds(check.get("start_period")),
     }
     binds = {
-        model["configs"][entry["source"]]["file"]: {"bind": entry["target"], "mode": "ro"}
+        _config_file(service, entry["source"], model["configs"][entry["source"]]["content"]): {
+            "bind": entry["target"],
+            "mode": "ro",
+        }
         for entry in raw.get("configs", [])
     }
     environment = {key: str(value) for key, value in (raw.get("environment") or {}).items()}
@@ -104,9 +112,12 @@ class IsolatedService:
 
     def refresh_address(self) -> None:
         """Re-read the published port (a restarted container may get a new one)."""
-        client = self.container.get_docker_client()
-        port = client.port(self.container.get_container_id(), self.container_port)
-        self.address = Address("127.0.0.1", int(port))
+        wrapped = self.container.get_wrapped_container()
+        wrapped.reload()
+        address = addresses.published(wrapped, self.container_port)
+        if address is None:
+            raise HarnessError(f"isolated {self.service} publishes no port")
+        self.address = address
 
     @property
     def docker(self) -> Any:
@@ -152,12 +163,13 @@ def isolated(service: str, run: str, *, timeout: float = 120.0) -> Iterator[Isol
         init=True,
         _wait_strategy=HealthcheckWaitStrategy().with_startup_timeout(int(timeout)),
     )
-    container.ports = {f"{spec.container_port}/tcp": ("127.0.0.1", None)}  # type: ignore[dict-item]
+    bind = addresses.publish_host()
+    container.ports = {f"{spec.container_port}/tcp": (bind, None)}  # type: ignore[dict-item]
     for host_path, mount in spec.binds.items():
         container.with_volume_mapping(host_path, mount["bind"], mount["mode"])
     try:
         _start_named(container, f"{run}-{service}-isolated-")
-        started = IsolatedService(service, Address("127.0.0.1", 0), container, spec.container_port)
+        started = IsolatedService(service, Address(bind, 0), container, spec.container_port)
         started.refresh_address()
         yield started
     finally:

@@ -8,7 +8,6 @@ process as their owner), removed even when a probe fails, so a reap finds any th
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import secrets
@@ -20,20 +19,22 @@ from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlparse
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 from docker.models.containers import Container
 
+from harness import _docker, _labels
 from harness import _images as images
-from harness import _labels
+from harness._docker import Endpoint, endpoint, engine_kind
+from harness._errors import HarnessError
+from harness._stack import addresses
 
 Status = Literal["ok", "warn", "fail"]
-DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 PROBE_TIMEOUT = 30.0
 CAP_NET_ADMIN = 12
 CAP_SYS_RESOURCE = 24
+PUBLISH_FIX = "HARNESS_PUBLISH_HOST; docs/engines.md"
 IMAGE_FIX = "`harness images build` (or `docker load` it from a machine that has it)"
 
 
@@ -51,25 +52,6 @@ class Check:
         return f"{text} — {self.fix}" if self.fix else text
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """Where the engine is, and what said so (`DOCKER_HOST`, a context, the default)."""
-
-    url: str
-    source: str
-    context: str | None = None
-    tls: Any = None  # a context's docker.tls.TLSConfig
-
-    @property
-    def remote(self) -> bool:
-        return is_remote(self.url)
-
-    def client(self, timeout: int = 20) -> docker.DockerClient:
-        if self.source == "DOCKER_HOST":  # with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH
-            return docker.from_env(timeout=timeout)
-        return docker.DockerClient(base_url=self.url, tls=self.tls or False, timeout=timeout)
-
-
 def _first_line(error: BaseException | str, limit: int = 240) -> str:
     """The last non-empty line of an error or an output (where the reason usually is)."""
     if isinstance(error, APIError) and error.explanation:
@@ -79,52 +61,6 @@ def _first_line(error: BaseException | str, limit: int = 240) -> str:
         text = type(error).__name__
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return (lines[-1] if lines else "")[:limit]
-
-
-def is_remote(url: str) -> bool:
-    """Whether `url` reaches another machine: tcp:// or ssh:// to a host that is not loopback."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("tcp", "ssh", "http", "https"):
-        return False
-    host = parsed.hostname or ""
-    if host == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True  # a name: another machine as far as published ports are concerned
-
-
-def endpoint(environ: dict[str, str] | None = None) -> Endpoint:
-    """The engine the docker CLI and SDK would use: DOCKER_HOST, the context, the default."""
-    environ = dict(os.environ if environ is None else environ)
-    if environ.get("DOCKER_HOST"):
-        return Endpoint(environ["DOCKER_HOST"], "DOCKER_HOST")
-    try:
-        from docker.context import ContextAPI
-
-        name = environ.get("DOCKER_CONTEXT") or None
-        context = ContextAPI.get_context(name)
-    except DockerException:
-        context = None
-    if context is not None and context.Name != "default" and context.Host:
-        return Endpoint(
-            context.Host, f"Docker context {context.Name}", context.Name, context.TLSConfig
-        )
-    return Endpoint(DEFAULT_SOCKET, "default socket")
-
-
-def engine_kind(info: dict[str, Any], version: dict[str, Any]) -> str:
-    """Podman, Docker Desktop, rootless Docker or rootful Docker, from `info` and `version`."""
-    names = [str(c.get("Name", "")) for c in version.get("Components") or []]
-    platform = str((version.get("Platform") or {}).get("Name", ""))
-    if any("podman" in name.lower() for name in [*names, platform]):
-        return "Podman"
-    if info.get("OperatingSystem") == "Docker Desktop":
-        return "Docker Desktop"
-    if any("name=rootless" in option for option in info.get("SecurityOptions") or []):
-        return "rootless Docker"
-    return "rootful Docker"
 
 
 def unreachable_fix(place: Endpoint, reason: str = "") -> str:
@@ -193,9 +129,10 @@ def connect(place: Endpoint) -> tuple[docker.DockerClient | None, str, Check]:
             Check(
                 "warn",
                 "engine",
-                f"{finding}, a remote host: its containers' ports and host network are on "
-                "that machine, not this one",
-                "run the harness on the engine's machine, or use a local engine",
+                f"{finding}, a remote host: the stack's ports are published on that machine, "
+                "and its containers cannot reach processes on this one",
+                "publish on an address of it this machine reaches (HARNESS_PUBLISH_HOST; "
+                "docs/engines.md)",
             ),
         )
     if kind == "Podman":
@@ -351,9 +288,9 @@ def kernel_findings(status: int, output: str) -> list[Check]:
     return checks
 
 
-def _listener() -> socket.socket:
+def _listener(host: str = "127.0.0.1") -> socket.socket:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
+    listener.bind((host, 0))
     listener.listen(1)
     listener.settimeout(0.5)
     return listener
@@ -376,46 +313,53 @@ def _hear(listener: socket.socket, container: Container) -> str:
     return ""
 
 
-def check_host_network(client: docker.DockerClient, run: str, image: str, kind: str) -> Check:
-    """Whether a `network_mode: host` container shares this process's network namespace: the
-    stack's fault proxy (and any service under test in a container) listens there on
-    127.0.0.1, where the harness must reach it."""
-    name = "host network"
-    token = secrets.token_hex(8)
+def check_host_gateway(client: docker.DockerClient, run: str, image: str, kind: str) -> Check:
+    """Whether a container on a bridge network reaches a process on this machine where the
+    harness starts services under test as host processes (`{host}`), through the engine's host
+    gateway (`host.docker.internal`): the stack's Toxiproxy and Prometheus must, to stand in
+    front of such a service."""
+    name = "host gateway"
+    if _docker.remote_host() is not None:
+        return Check(
+            "warn",
+            name,
+            "a remote engine's containers cannot reach processes on this machine",
+            "run services under test in containers (a compose service), not as `command`",
+        )
     fix = {
-        "rootless Docker": "rootless Docker's host network is RootlessKit's namespace: use "
-        "rootful Docker, or run the harness inside that namespace (`nsenter -U "
-        "--preserve-credentials -n -t $(cat $XDG_RUNTIME_DIR/docker.pid)`)",
-        "Docker Desktop": "Docker Desktop's host network is its VM's: enable host networking "
-        "(Settings > Resources > Network, Desktop 4.34+) or use Docker Engine on Linux",
-        "Podman": "use Docker Engine (`harness engine ensure --install`)",
-    }.get(kind, "run the harness on the engine's own machine (a local engine)")
-    with closing(_listener()) as listener:
+        "rootless Docker": "start dockerd-rootless.sh with "
+        "DOCKERD_ROOTLESS_ROOTLESSKIT_DISABLE_HOST_LOOPBACK=false (its containers then reach "
+        "this machine's 127.0.0.1 at 10.0.2.2), or run services under test in containers",
+    }.get(kind, "set HARNESS_PROCESS_HOST to an address of this machine its containers reach")
+    host = os.environ.get("HARNESS_PROCESS_HOST") or addresses.process_host_on(client, kind)
+    token = secrets.token_hex(8)
+    with closing(_listener(host)) as listener:
         port = listener.getsockname()[1]
-        script = f"exec 3<>/dev/tcp/127.0.0.1/{port} && echo {token} >&3"
+        script = f"exec 3<>/dev/tcp/host.docker.internal/{port} && echo {token} >&3"
         try:
             with _container(
-                client, run, image=image, command=["bash", "-c", script], network_mode="host"
+                client,
+                run,
+                image=image,
+                command=["bash", "-c", script],
+                extra_hosts={"host.docker.internal": addresses.host_gateway_for(kind)},
             ) as container:
                 heard = _hear(listener, container)
                 if heard != token:
                     _, output = _finish(container)
                     said = _first_line(output) or "no connection"
                     return Check(
-                        "fail",
+                        "warn",
                         name,
-                        f"a host-network container cannot reach 127.0.0.1 here ({said}): "
-                        "the fault proxy would be out of reach",
+                        f"containers cannot reach {host} here ({said}): services under test "
+                        "run as host processes would be out of the stack's reach",
                         fix,
                     )
         except (DockerException, OSError) as error:
-            return Check(
-                "fail",
-                name,
-                f"a host-network container could not run: {_first_line(error)}",
-                fix,
-            )
-    return Check("ok", name, "host-network containers share this machine's 127.0.0.1")
+            return Check("warn", name, f"the probe could not run: {_first_line(error)}", fix)
+    return Check(
+        "ok", name, f"containers reach host processes listening on {host} (host.docker.internal)"
+    )
 
 
 _PORT_SCRIPT = (
@@ -426,35 +370,41 @@ _PORT_SCRIPT = (
 )
 
 
-def _listening(container: Container) -> str:
-    """The published host port once the probe listens; '' when it exits or never does."""
+def _listening(container: Container) -> addresses.Address | None:
+    """Where the probe's published port is reached, once it listens; None when it exits or
+    never does."""
     deadline = time.monotonic() + PROBE_TIMEOUT
     while time.monotonic() < deadline:
         container.reload()
         if container.status not in ("created", "running"):
-            return ""
+            return None
         if b"listening" in container.logs(stdout=True, stderr=False):
-            bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get("8000/tcp")
-            return str(bindings[0]["HostPort"]) if bindings else ""
+            return addresses.published(container, 8000)
         time.sleep(0.1)
-    return ""
+    return None
 
 
 def check_published_ports(client: docker.DockerClient, run: str, image: str) -> Check:
-    """Whether a port published on 127.0.0.1 by a container answers here (backends' ports)."""
+    """Whether a port a container publishes where the stack publishes (HARNESS_PUBLISH_HOST)
+    answers here, at the address the engine reports (backends' and proxies' ports)."""
     name = "published ports"
     token = secrets.token_hex(8)
-    fix = "run the harness on the engine's own machine (a local engine)"
+    bind = addresses.publish_host()
+    try:
+        addresses.check_reachable()
+    except HarnessError as error:
+        return Check("fail", name, f"published on {bind}: out of this machine's reach", str(error))
+    fix = f"publish on an address of the engine's machine this one reaches ({PUBLISH_FIX})"
     try:
         with _container(
             client,
             run,
             image=image,
             command=["sh", "-c", _PORT_SCRIPT.format(token=token)],
-            ports={"8000/tcp": ("127.0.0.1", None)},
+            ports={"8000/tcp": (bind, None)},
         ) as container:
-            port = _listening(container)
-            if not port:
+            where = _listening(container)
+            if where is None:
                 said = _first_line(_finish(container, 5)[1]) if container.status == "exited" else ""
                 return Check(
                     "warn",
@@ -463,7 +413,7 @@ def check_published_ports(client: docker.DockerClient, run: str, image: str) -> 
                 )
             heard = ""
             for _ in range(10):  # the engine's port forwarder may start a moment later
-                heard = _read_token(int(port))
+                heard = _read_token(where)
                 if heard == token:
                     break
                 time.sleep(0.3)
@@ -471,7 +421,7 @@ def check_published_ports(client: docker.DockerClient, run: str, image: str) -> 
                 return Check(
                     "fail",
                     name,
-                    f"127.0.0.1:{port}, published by a container, does not answer here",
+                    f"{where}, published by a container, does not answer here",
                     fix,
                 )
     except (DockerException, OSError) as error:
@@ -481,12 +431,12 @@ def check_published_ports(client: docker.DockerClient, run: str, image: str) -> 
             f"a container with a published port could not run: {_first_line(error)}",
             fix,
         )
-    return Check("ok", name, "ports published on 127.0.0.1 answer here")
+    return Check("ok", name, f"ports published on {bind} answer here (at {where.host})")
 
 
-def _read_token(port: int) -> str:
+def _read_token(where: addresses.Address) -> str:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as connection:
+        with socket.create_connection((where.host, where.port), timeout=2) as connection:
             return connection.recv(64).decode(errors="replace").strip()
     except OSError:
         return ""
@@ -574,7 +524,7 @@ def diagnose(place: Endpoint | None = None) -> Iterator[Check]:
     with closing(client):
         yield check_compose()
         run = f"doctor-{secrets.token_hex(4)}"
-        probes = ("containers", "NET_ADMIN", "netem", "tbf", "host network", "published ports")
+        probes = ("containers", "NET_ADMIN", "netem", "tbf", "host gateway", "published ports")
         image = _probe_image(client)
         if image is None:
             for name in probes:
@@ -593,7 +543,7 @@ def diagnose(place: Endpoint | None = None) -> Iterator[Check]:
                     yield Check("warn", name, "not checked (no container starts)")
             else:
                 yield from check_kernel(client, run, images.NETFAULT_TAG)
-                yield check_host_network(client, run, image, kind)
+                yield check_host_gateway(client, run, image, kind)
                 yield check_published_ports(client, run, image)
         yield check_cleanup(client)
 

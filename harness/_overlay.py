@@ -1,9 +1,12 @@
 """The compose overlay the harness writes over a project's own compose files.
 
 Compose merges it last, by its own rules: every service, network and volume of the project gets
-the run's labels; a project backend joins the backends' network and publishes its client port on
-127.0.0.1 only; a service under test runs on the host network (it reaches its backends through
-their proxies on 127.0.0.1) with its environment filled in by the harness at start.
+the run's labels; a project backend joins the backends' network and publishes its client port
+where the stack publishes (HARNESS_PUBLISH_HOST); a service under test joins the backends'
+network too, keeping its own networks (it reaches its backends through their proxies at
+`toxiproxy:<port>`, and host processes at `host.docker.internal`), listens on the port the
+harness gives it, publishes that port, and gets its environment filled in by the harness at
+start.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ RUN_LABELS = {
     "org.mediastack-harness.owner": "${HARNESS_OWNER:-kept}",
 }
 APP_PORT_LABEL = "org.mediastack-harness.app-port"
+PUBLISH = "${HARNESS_PUBLISH_HOST:-127.0.0.1}"
+HOST_GATEWAY = "host.docker.internal:${HARNESS_HOST_GATEWAY:-host-gateway}"
 
 
 class _Override(list[Any]):
@@ -51,13 +56,14 @@ def document(stack: Topology) -> dict[str, Any]:
     if project is None:
         return {}
     services: dict[str, Any] = {}
+    own_networks = _service_networks(project.compose_paths)
     for name in project.compose_services:
         services[name] = {"labels": dict(RUN_LABELS)}
     for name, backend in project.config.extra_backends.items():
         services[name] |= {
             "networks": ["backend"],
             "ports": _Override(
-                [f"127.0.0.1:${{{env_name(f'HARNESS_{name}_PORT')}:-}}:{backend.port}"]
+                [f"{PUBLISH}:${{{env_name(f'HARNESS_{name}_PORT')}:-}}:{backend.port}"]
             ),
         }
     for name, service in stack.under_test.items():
@@ -66,8 +72,9 @@ def document(stack: Topology) -> dict[str, Any]:
         port_var = service.port_var
         services[name] |= {
             "labels": {**RUN_LABELS, APP_PORT_LABEL: f"${{{port_var}:-0}}"},
-            "network_mode": "host",
-            "ports": _Override([]),
+            "networks": ["backend", *own_networks.get(name, ["default"])],
+            "ports": _Override([f"{PUBLISH}::${{{port_var}:-65535}}"]),  # set at start
+            "extra_hosts": [HOST_GATEWAY],
             "environment": {
                 variable: f"${{{env_var(name, variable)}:-}}" for variable in service.config.env
             },
@@ -84,6 +91,18 @@ def document(stack: Topology) -> dict[str, Any]:
     if networks:
         overlay["networks"] = networks
     return overlay
+
+
+def _service_networks(paths: list[Path]) -> dict[str, list[str]]:
+    """The networks each service of the project's compose files declares (a service that
+    declares none is on the project's `default` network, which joining another would drop)."""
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        for name, spec in ((yaml.safe_load(path.read_text()) or {}).get("services") or {}).items():
+            declared = (spec or {}).get("networks")
+            if declared:
+                found[str(name)] = [str(n) for n in declared]
+    return found
 
 
 def write(stack: Topology) -> Path | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ import httpx
 
 from harness import _prometheus_config
 from harness._errors import HarnessError
+from harness._stack import addresses
 
 AlertState = Literal["pending", "firing", "inactive"]
 ALERT_STATES = ("pending", "firing", "inactive")
@@ -35,10 +36,18 @@ class PrometheusError(HarnessError):
 class Prometheus:
     """An httpx client on one Prometheus (this worker's proxy in front of the stack's)."""
 
-    def __init__(self, url: str, *, run: str | None = None, namespace: str = "") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        run: str | None = None,
+        namespace: str = "",
+        reach: Callable[[str], str] = addresses.from_containers,
+    ) -> None:
         self.url = url
         self.run = run  # the stack whose configuration directory `scrape` writes targets into
         self.namespace = namespace
+        self.reach = reach  # an address of this machine as the Prometheus container reaches it
         self.http = httpx.Client(base_url=url, timeout=10)
 
     def close(self) -> None:
@@ -178,16 +187,17 @@ class Prometheus:
     def scrape(
         self, job: str, address: str, *, labels: dict[str, str] | None = None, path: str = ""
     ) -> Iterator[dict[str, str]]:
-        """Scrape `address` (`127.0.0.1:port`, e.g. a process the test started) as `job` while
-        the block runs; its series carry `harness_namespace` (this worker's) and `labels`.
-        Yields the target's labels."""
+        """Scrape `address` (`host:port` of this machine: a process the test started, listening
+        on `stack.process_host()`, or one of the stack's proxies) as `job` while the block
+        runs; its series carry `harness_namespace` (this worker's) and `labels`. Yields the
+        target's labels."""
         if self.run is None:
             raise PrometheusError("this client has no stack to add targets to (run=None)")
         name = f"{self.namespace or 'test'}-{job}-{next(_targets)}"
         target = {"job": job, "harness_namespace": self.namespace, **(labels or {})}
         if path:
             target["__metrics_path__"] = path
-        _prometheus_config.write_target(self.run, name, address, target)
+        _prometheus_config.write_target(self.run, name, self.reach(address), target)
         try:
             yield {k: v for k, v in target.items() if not k.startswith("__")}
         finally:

@@ -1,4 +1,4 @@
-"""A run's Prometheus configuration directory, mounted read-only into the container.
+"""A run's Prometheus configuration directory, written here and copied into the container.
 
     prometheus.yml       global intervals, the rule files, one file_sd scrape job
     rules/<n>-<name>     copies of the project's rule files
@@ -8,24 +8,31 @@ Every target is a file_sd file: Prometheus watches the directory (and re-reads i
 so a service under test that starts after Prometheus, or a target a test adds, is scraped within
 a scrape interval, with no reload. A target's labels set its `job` (the service's name) and its
 `__metrics_path__`.
+
+The container gets the files by copy (`push`: the engine's archive API), never by a bind mount,
+which a remote engine could not do: the whole directory before it starts, then each target file
+as it is written; a removed target becomes an empty list there.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import shutil
+import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from harness import _process
+from harness import _docker, _labels, _process
 from harness._config import Project, PrometheusConfig
 
-MOUNT = "/etc/prometheus/harness"  # where compose mounts the directory (compose.yaml)
+MOUNT = "/etc/prometheus/harness"  # where the container has the directory (compose.yaml)
+SERVICE = "prometheus"
 CONFIG_FILE = "prometheus.yml"
 TARGETS = "targets"
 RULES = "rules"
@@ -80,15 +87,49 @@ def write(run: str, project: Project | None) -> Path:
 
 
 def write_target(run: str, name: str, address: str, labels: dict[str, str]) -> Path:
-    """Scrape `address` (host:port on 127.0.0.1) with these target labels, from now on."""
+    """Scrape `address` (host:port as the Prometheus container reaches it) with these target
+    labels, from now on."""
     path = directory(run) / TARGETS / f"{_file_name(name)}.json"
-    _write_text(path, json.dumps([{"targets": [address], "labels": labels}], indent=1))
+    text = json.dumps([{"targets": [address], "labels": labels}], indent=1)
+    _write_text(path, text)
+    push(run, {f"{TARGETS}/{path.name}": text})
     return path
 
 
 def remove_target(run: str, name: str) -> None:
     """Stop scraping a target written by `write_target`."""
-    (directory(run) / TARGETS / f"{_file_name(name)}.json").unlink(missing_ok=True)
+    path = directory(run) / TARGETS / f"{_file_name(name)}.json"
+    path.unlink(missing_ok=True)
+    push(run, {f"{TARGETS}/{path.name}": "[]"})
+
+
+def push(run: str, files: dict[str, str] | None = None) -> None:
+    """Copy files (relative path -> text; by default the whole directory) into the run's
+    Prometheus container, created or running; nothing when it has none."""
+    found = _docker.client().containers.list(
+        all=True, filters={"label": [f"{_labels.PROJECT}={run}", f"{_labels.SERVICE}={SERVICE}"]}
+    )
+    if not found:
+        return
+    root = directory(run)
+    if files is None:
+        files = {
+            str(path.relative_to(root)): path.read_text()
+            for path in sorted(root.rglob("*"))
+            if path.is_file() and not path.name.endswith(".tmp")
+        }
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for sub in (RULES, TARGETS):
+            entry = tarfile.TarInfo(sub)
+            entry.type, entry.mode = tarfile.DIRTYPE, 0o755
+            archive.addfile(entry)
+        for relative, text in files.items():
+            data = text.encode()
+            entry = tarfile.TarInfo(relative)
+            entry.size, entry.mode = len(data), 0o644  # the container runs as nobody
+            archive.addfile(entry, io.BytesIO(data))
+    found[0].put_archive(MOUNT, buffer.getvalue())
 
 
 def target_names(run: str) -> list[str]:

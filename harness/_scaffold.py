@@ -47,11 +47,12 @@ seed = 1234
 health-timeout = 180
 reports-dir = "reports"
 
-# A service under test, as a host process (or name a service of {COMPOSE_OVERLAY}):
+# A service under test, as a host process (or name a service of {COMPOSE_OVERLAY}), listening
+# on {{host}}:{{port}} (the address the stack's containers reach it at):
 # [{tables}services.api]
-# command = ["python", "-m", "myapi"]
+# command = ["python", "-m", "myapi", "--host", "{{host}}", "--port", "{{port}}"]
 # health = "/health"
-# env = {{ REDIS_URL = "redis://{{redis.host}}:{{redis.port}}/0", PORT = "{{port}}" }}
+# env = {{ REDIS_URL = "redis://{{redis.host}}:{{redis.port}}/0" }}
 
 # A backend of your own from {COMPOSE_OVERLAY} (it needs a compose healthcheck):
 # [{tables}extra-backends.postgres]
@@ -81,8 +82,9 @@ def _prometheus_table(chosen: bool, tables: str) -> str:
 COMPOSE_TEXT = """\
 # Your services for mediastack-harness, merged over the packaged stack by compose's own rules.
 # Declare each one in [tool.mediastack-harness] too: under `services` (a service under test) or
-# `extra-backends` (a backend of yours). The harness labels them with the run, publishes a backend's
-# port on 127.0.0.1, and runs a service under test on the host network behind its own proxy.
+# `extra-backends` (a backend of yours). The harness labels them with the run, puts them on the
+# stack's network, publishes their port (on 127.0.0.1 unless HARNESS_PUBLISH_HOST says otherwise),
+# and puts a proxy in front; a service under test listens on 0.0.0.0 ("{host}") in its container.
 services: {}
 #  api:                                  # a service under test, built from your Dockerfile
 #    build: .
@@ -183,13 +185,15 @@ permissions:
 
 jobs:
   integration:
-    name: integration (Python ${{ matrix.python }})
+    name: integration (Python ${{ matrix.python }}, ${{ matrix.engine }} Docker)
     runs-on: ubuntu-24.04
     timeout-minutes: 60
     strategy:
       fail-fast: false
       matrix:
         python: ["3.11", "3.12"]
+        # rootful: the runner's own Docker. Add rootless to run the suite on rootless Docker too.
+        engine: [rootful]
     env:
       # The official upstream images, pinned (the packaged compose file's defaults).
       HARNESS_REDIS_IMAGE: redis:7.0.15-bookworm
@@ -204,6 +208,41 @@ jobs:
         with:
           python-version: ${{ matrix.python }}
           cache: pip
+      - name: Rootless Docker (the rootful daemon stopped; DOCKER_HOST its socket)
+        if: matrix.engine == 'rootless'
+        run: |
+          set -eux
+          # dockerd-rootless-setuptool.sh: docker-ce-rootless-extras, from Docker's apt repository
+          repo=https://download.docker.com/linux/ubuntu
+          sudo install -m 0755 -d /etc/apt/keyrings
+          sudo curl -fsSL "$repo/gpg" -o /etc/apt/keyrings/docker.asc
+          arch=$(dpkg --print-architecture)
+          codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+          entry="deb [arch=$arch signed-by=/etc/apt/keyrings/docker.asc] $repo $codename stable"
+          echo "$entry" | sudo tee /etc/apt/sources.list.d/docker.list
+          sudo apt-get update
+          server=$(docker version --format '{{.Server.Version}}')
+          versions=$(apt-cache madison docker-ce-rootless-extras | awk '{print $3}')
+          extras=$(echo "$versions" | grep -F "$server-" | head -n1 || true)
+          sudo apt-get install -y uidmap slirp4netns "docker-ce-rootless-extras${extras:+=$extras}"
+          sudo systemctl disable --now docker.service docker.socket
+          # Ubuntu 24.04 limits unprivileged user namespaces (AppArmor): lifted on this runner
+          sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0
+          sudo modprobe -a sch_netem sch_tbf || true  # the kernel faults' qdiscs, loaded as root
+          sudo loginctl enable-linger "$USER"
+          export XDG_RUNTIME_DIR="/run/user/$(id -u)"
+          for _ in $(seq 30); do [ -S "$XDG_RUNTIME_DIR/bus" ] && break; sleep 1; done
+          # host processes under test listen on 127.0.0.1: containers reach it at 10.0.2.2
+          mkdir -p ~/.config/systemd/user/docker.service.d
+          cat > ~/.config/systemd/user/docker.service.d/harness.conf <<'CONF'
+          [Service]
+          Environment=DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns
+          Environment=DOCKERD_ROOTLESS_ROOTLESSKIT_DISABLE_HOST_LOOPBACK=false
+          CONF
+          dockerd-rootless-setuptool.sh install
+          for _ in $(seq 30); do [ -S "$XDG_RUNTIME_DIR/docker.sock" ] && break; sleep 1; done
+          echo "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" >> "$GITHUB_ENV"
+          echo "DOCKER_HOST=unix://$XDG_RUNTIME_DIR/docker.sock" >> "$GITHUB_ENV"
       - name: Install (the harness and your project)
         run: pip install MEDIASTACK_HARNESS -e .
       - name: Tools for building the mocks image
@@ -226,7 +265,7 @@ jobs:
         if: always()
         uses: actions/upload-artifact@v4
         with:
-          name: reports-py${{ matrix.python }}
+          name: reports-py${{ matrix.python }}-${{ matrix.engine }}
           path: reports/
           if-no-files-found: warn
       - name: Tear down

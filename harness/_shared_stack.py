@@ -32,7 +32,12 @@ def attach(project: str, services: Sequence[str]) -> Stack:
 
 
 def start_once(
-    shared: Path, project: str, owner: str, services: Sequence[str], timeout: float
+    shared: Path,
+    project: str,
+    owner: str,
+    services: Sequence[str],
+    timeout: float,
+    clients: int | None = None,
 ) -> Stack:
     """The run's stack, healthy: started here unless another process of the run has started it
     (or failed to: then the test fails with that process's error)."""
@@ -48,7 +53,7 @@ def start_once(
                 )
         else:
             try:
-                names = started.up(services, timeout=timeout)
+                names = started.up(services, timeout=timeout, clients=clients)
             except HarnessError as error:
                 failure = str(error)
             else:

@@ -78,7 +78,7 @@ def _prepare(config: pytest.Config, templates: dict[str, str], options: Any) -> 
         if not (run and shared.name):
             raise HarnessError(f"xdist worker {worker}: its controller started no stack")
         stack = _shared_stack.start_once(
-            shared, run, _run.owner(), settings.services, settings.health_timeout
+            shared, run, _run.owner(), settings.services, settings.health_timeout, _clients(options)
         )
     config.stash[STACK] = stack
     worker_id = worker or MASTER
@@ -100,6 +100,12 @@ def _prepare(config: pytest.Config, templates: dict[str, str], options: Any) -> 
         addresses = {target: address(target) for target in targets}
         os.environ[variable] = harness_config.render(template, addresses, values=values)
     config.stash[NAMES] = sorted(templates)
+
+
+def _clients(options: Any) -> int | None:
+    """How many xdist workers will run the tests (None: as many as cores)."""
+    count = getattr(options, "numprocesses", None)
+    return count if isinstance(count, int) and count > 0 else None
 
 
 def _distributed(options: Any) -> bool:

@@ -17,7 +17,6 @@ from harness._config import Project, ServiceConfig
 from harness._errors import UnknownService
 
 _IMAGE_REF = re.compile(r"^\$\{(?P<var>[A-Z0-9_]+):-(?P<default>[^}]+)\}$")
-HOST_PORT_LABEL = "org.mediastack-harness.host-port"
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,6 @@ class Service(_Container):
 
     container_port: int = 0
     own: bool = False  # defined by the adopting project's compose file (compose builds its image)
-    host_network: bool = False  # listens on 127.0.0.1 itself, on the port its label names
 
     @property
     def image(self) -> str:
@@ -58,7 +56,7 @@ class UnderTest:
     """A service under test the project declares: a container of its compose file or a process.
 
     It starts after the backends it `needs` are healthy, reaches them through proxies of its own
-    (`<backend>--<name>`), listens on 127.0.0.1 and has its own proxy in front.
+    (`<backend>--<name>`), listens on its own port and has its own proxy in front.
     """
 
     name: str
@@ -151,16 +149,7 @@ def _image_ref(name: str, spec: dict) -> re.Match[str]:
 def _parse_service(name: str, spec: dict) -> Service:
     match = _image_ref(name, spec)
     if spec.get("network_mode") == "host":
-        label = str((spec.get("labels") or {}).get(HOST_PORT_LABEL, ""))
-        default = _IMAGE_REF.match(label)
-        if default is None:
-            raise ValueError(
-                f"service {name}: a host-network service needs the label "
-                f"{HOST_PORT_LABEL}: ${{HARNESS_{name.upper()}_PORT:-default}}"
-            )
-        return Service(
-            name, match["var"], match["default"], int(default["default"]), host_network=True
-        )
+        raise ValueError(f"service {name}: no host networking (publish its client port)")
     ports = spec.get("ports") or []
     if len(ports) != 1:
         raise ValueError(f"service {name}: exactly one client-facing port must be published")

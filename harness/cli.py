@@ -183,7 +183,7 @@ def _print_status(stack: Stack, *, faults: bool = True, everything: bool = False
         else:
             address = str(stack.address(service))
         own = [p for p in proxies.values() if p.name.split("--", 1)[0] == service]
-        listed = "\n".join(f"{p.name} {p.listen}" for p in own) or "-"
+        listed = "\n".join(f"{p.name} {stack.proxy_address(p)}" for p in own) or "-"
         table.add_row(service, health, address, listed, "\n".join(active.get(service, [])) or "-")
     console.print(table)
 

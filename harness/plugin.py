@@ -156,6 +156,7 @@ def stack(pytestconfig: pytest.Config, harness_run: str) -> Stack:
             _run.owner(),
             settings.services,
             settings.health_timeout,
+            _workers.worker_count(pytestconfig),
         )
     pytestconfig.stash[ACTIVE_STACK] = started
     return started
@@ -266,7 +267,10 @@ def prometheus(backends: WorkerBackends, harness_namespace: str) -> Iterator[Pro
     """`harness._prometheus.Prometheus` on this worker's proxy in front of the stack's Prometheus
     (list "prometheus" in `backends`): query, query_range, wait_for_alert, wait_for_sample."""
     client = Prometheus(
-        backends.address("prometheus").url, run=backends.stack.project, namespace=harness_namespace
+        backends.address("prometheus").url,
+        run=backends.stack.project,
+        namespace=harness_namespace,
+        reach=backends.stack.from_containers,
     )
     yield client
     client.close()

@@ -16,19 +16,17 @@ from harness import _topology as topology
 from harness._compose import Compose
 from harness._stack import addresses, health, lifecycle, scraping
 from harness._stack.addresses import Address
-from harness._stack.addresses import free_port as _free_port  # noqa: F401 (bench_stack.py)
 from harness._stack.health import Progress
 from harness._stack.inspection import Inspector
 from harness._stack.lifecycle import Lifecycle
-from harness._stack.proxies import PROXY, PROXY_PORT_LABEL, Proxies
+from harness._stack.proxies import PROXY, Proxies
 from harness._stack.scraping import PROMETHEUS
 from harness._stack.starter import UnderTestStarter
-from harness._toxiproxy import ToxiproxyClient
+from harness._toxiproxy import Proxy, ToxiproxyClient
 
 __all__ = [
     "PROMETHEUS",
     "PROXY",
-    "PROXY_PORT_LABEL",
     "Address",
     "Progress",
     "Stack",
@@ -69,8 +67,8 @@ class Stack:
         directory = own.root if own and own.compose_paths and not compose_files else None
         self.compose = Compose(project, files, run_env, directory)
         self._inspector = Inspector(project, self.topology, self.compose)
-        # late-bound: a test may replace `direct_address` on the instance
-        self._proxies = Proxies(self._inspector, lambda service: self.direct_address(service))
+        # late-bound: a test may replace `upstream` on the instance
+        self._proxies = Proxies(self._inspector, lambda service: self.upstream(service))
         self._starter = UnderTestStarter(owner, self.compose, self._inspector, self._proxies)
         self._lifecycle = Lifecycle(self.compose, self._inspector, self._proxies, self._starter)
 
@@ -83,13 +81,15 @@ class Stack:
         timeout: float = 180.0,
         progress: Progress | None = None,
         cleanup_on_failure: bool = True,
+        clients: int | None = None,
     ) -> list[str]:
         """Start the backends (the project's by default) and wait until each is healthy.
 
         Then the project's services under test (`under_test`, all by default) start, each after
         the backends it needs, and are health-waited. On failure the error names the service and
         carries its last log lines; with `cleanup_on_failure` nothing of this project is left
-        running.
+        running. `clients` (the run's xdist workers; default: the cores) sizes the pool of proxy
+        ports published for this machine's clients (`HARNESS_PROXY_PORTS` overrides it).
         """
         return self._lifecycle.up(
             services,
@@ -97,6 +97,7 @@ class Stack:
             timeout=timeout,
             progress=progress,
             cleanup_on_failure=cleanup_on_failure,
+            clients=clients,
         )
 
     def down(self) -> None:
@@ -185,20 +186,24 @@ class Stack:
 
     # -- addresses -------------------------------------------------------------------
     def address(self, service: str) -> Address:
-        """The client-facing address of a service: its default Toxiproxy proxy on 127.0.0.1."""
+        """The client-facing address of a service: its default Toxiproxy proxy, where the
+        engine published it."""
         return self._proxies.default(service)
 
     def direct_address(self, service: str) -> Address:
         """The backend's own published port, bypassing the proxy (for benchmarks and repairs).
 
         Asked of Docker each time: a container restarted by another worker gets a new host port.
-        A service under test listens on 127.0.0.1 itself (host network, or a host process).
         """
         return addresses.direct(self._inspector, service)
 
+    def upstream(self, service: str) -> str:
+        """`host:port` where the stack's Toxiproxy reaches a service on the compose network."""
+        return addresses.upstream(self._inspector, service)
+
     # -- the fault proxy ---------------------------------------------------------------
     def proxy_api(self) -> Address:
-        """Where this stack's Toxiproxy API listens (host network, 127.0.0.1)."""
+        """Where this machine reaches this stack's Toxiproxy API."""
         return self._proxies.api()
 
     @property
@@ -214,6 +219,29 @@ class Stack:
     @_toxiproxy.setter
     def _toxiproxy(self, client: ToxiproxyClient | None) -> None:
         self._proxies.client = client
+
+    def process_host(self) -> str:
+        """Where a process this machine runs must listen for the stack's containers (its
+        Toxiproxy, its Prometheus) to reach it: what `{host}` renders for a service under test
+        run as a process."""
+        return addresses.process_host()
+
+    def expose(self, name: str, address: Address) -> Address:
+        """A proxy called `name` in front of a process on this machine listening at `address`
+        (on `process_host()`), for faults on it (`Toxic(stack.toxiproxy, name, ...)`); returns
+        where clients reach it. Kept when it exists; removed with the stack."""
+        return self._proxies.expose(name, addresses.from_containers(str(address)))
+
+    def from_containers(self, address: str) -> str:
+        """`host:port` of this machine as the stack's containers reach it: one of its published
+        proxy ports as `toxiproxy:<port>`, a process (on `process_host()`) through the host
+        gateway."""
+        return self._proxies.from_containers(address)
+
+    def proxy_address(self, proxy: Proxy) -> Address:
+        """Where one of this stack's proxies is reached: from this machine for a pool port, else
+        from containers (`toxiproxy:<port>`)."""
+        return self._proxies.where(proxy)
 
     @staticmethod
     def proxy_name(service: str, namespace: str | None = None) -> str:

@@ -11,7 +11,8 @@ import httpx
 from docker.errors import APIError
 
 from harness import _events
-from harness._errors import HealthTimeout, ServiceFailed
+from harness._errors import HarnessError, HealthTimeout, ServiceFailed
+from harness._stack import addresses
 from harness._stack.inspection import Inspector
 
 Progress = Callable[[str, str], None]  # (service, state)
@@ -111,12 +112,11 @@ def container_exit(inspector: Inspector, name: str) -> Callable[[], str | None]:
 def wait_http(
     inspector: Inspector,
     name: str,
-    port: int,
     path: str,
     timeout: float,
     exited: Callable[[], str | None],
 ) -> None:
-    """Poll `GET http://127.0.0.1:port/path` until 2xx; fail at once when it exits."""
+    """Poll `GET <its address>/path` until 2xx; fail at once when it exits."""
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     with httpx.Client(timeout=2) as client:
@@ -125,12 +125,14 @@ def wait_http(
             if ended:
                 raise ServiceFailed(f"service {name} {ended}\n{_tail(inspector, name)}")
             try:
-                answer = client.get(f"http://127.0.0.1:{port}{path}")
+                answer = client.get(f"{addresses.under_test(inspector, name).url}{path}")
                 if answer.is_success:
                     return
                 last = f"GET {path} answered {answer.status_code}"
             except httpx.TransportError as error:
                 last = f"GET {path}: {type(error).__name__}"
+            except HarnessError as error:  # its container has not published its port yet
+                last = str(error)
             if time.monotonic() > deadline:
                 raise ServiceFailed(
                     f"service {name} not healthy after {timeout:.0f} s ({last}; "

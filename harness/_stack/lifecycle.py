@@ -17,10 +17,10 @@ from harness._compose import Compose
 from harness._stack import addresses, health
 from harness._stack.health import Progress
 from harness._stack.inspection import Inspector
-from harness._stack.proxies import PROXY, PROXY_PORT_LABEL, Proxies
+from harness._stack.proxies import POOL_LABEL, PROXY, Proxies, pool_range, pool_size
 from harness._stack.scraping import PROMETHEUS
 from harness._stack.starter import UnderTestStarter
-from harness._topology import HOST_PORT_LABEL, Topology
+from harness._topology import Topology
 
 
 def compose_files(topology: Topology) -> list[Path]:
@@ -49,6 +49,7 @@ class Lifecycle:
         timeout: float,
         progress: Progress | None,
         cleanup_on_failure: bool,
+        clients: int | None = None,
     ) -> list[str]:
         """`Stack.up`: the images and ports first, then the backends (building the services
         under test meanwhile) and their default proxies, then each service under test."""
@@ -59,19 +60,15 @@ class Lifecycle:
         names += [need for sut in suts for need in sut.needs if need not in names]
         images.require(images.stack_images(images.needed(topology.project, names)))
         reaper.reap_dead_runs()
-        containers = self.inspector.containers()
-        proxy = containers.get(PROXY)
-        port = proxy.labels[PROXY_PORT_LABEL] if proxy else str(addresses.free_port())
-        compose.env["HARNESS_TOXIPROXY_PORT"] = port
-        for name in names:  # a host-network backend keeps its port while its container exists
-            spec = topology.get(name)
-            if spec.host_network:
-                running = containers.get(name)
-                label = running.labels.get(HOST_PORT_LABEL) if running else None
-                compose.env[spec.port_var] = label or str(addresses.free_port())
+        addresses.check_reachable()
+        proxy = self.inspector.containers().get(PROXY)
+        # a running Toxiproxy keeps its pool: compose would recreate it for another
+        compose.env["HARNESS_PROXY_POOL"] = (
+            proxy.labels[POOL_LABEL] if proxy else pool_range(pool_size(len(names), suts, clients))
+        )
+        compose.env["HARNESS_HOST_GATEWAY"] = addresses.host_gateway()
         if PROMETHEUS in names:
-            written = _prometheus_config.write(self.inspector.project, topology.project)
-            compose.env["HARNESS_PROMETHEUS_CONFIG_DIR"] = str(written.resolve())
+            _prometheus_config.write(self.inspector.project, topology.project)
         began = time.time()
         try:
             own = [name for name in names if topology.get(name).own]
@@ -82,6 +79,9 @@ class Lifecycle:
             # before anything else happens)
             with ThreadPoolExecutor(max_workers=1) as pool:
                 building = pool.submit(compose.build, own_suts) if own_suts else None
+                if PROMETHEUS in names:  # its configuration, copied in before it starts
+                    compose.create([PROMETHEUS])
+                    _prometheus_config.push(self.inspector.project)
                 compose.up([PROXY, *names])
                 health.wait_healthy(
                     self.inspector,

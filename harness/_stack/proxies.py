@@ -1,36 +1,90 @@
 """The stack's Toxiproxy: where its API listens, and one proxy per service and namespace
-(`redis` is the default proxy, `redis--gw0` a worker's own), kept pointing at its backend."""
+(`redis` is the default proxy, `redis--gw0` a worker's own), kept pointing at its backend.
+
+Toxiproxy runs on the compose network. A proxy for this machine's clients listens on a port of
+the pool the engine published at `up` (the container ports of `HARNESS_PROXY_POOL`), and its
+address is what the engine reports for that port. A proxy for containers (a containerised
+service under test reaching its backends, Prometheus scraping) listens on any port and is
+reached as `toxiproxy:<port>` on the compose network.
+"""
 
 from __future__ import annotations
 
+import os
+import zlib
 from collections.abc import Callable, Sequence
 
 from harness import _events
 from harness._errors import HarnessError
+from harness._stack import addresses
 from harness._stack.addresses import Address
 from harness._stack.inspection import Inspector
-from harness._topology import PROXY_SERVICE
-from harness._toxiproxy import ProxyExists, ToxiproxyClient
+from harness._topology import PROXY_SERVICE, UnderTest
+from harness._toxiproxy import Proxy, ProxyExists, ToxiproxyClient, ToxiproxyError
 
 PROXY = PROXY_SERVICE
-PROXY_PORT_LABEL = "org.mediastack-harness.toxiproxy-port"
+API_PORT = 8474  # the API's port in the container (compose.yaml)
+POOL_LABEL = "org.mediastack-harness.proxy-pool"
+POOL_START = 20000  # the pool's first container port
+POOL_SIZE_VAR = "HARNESS_PROXY_PORTS"
+PROMETHEUS = "prometheus"
+
+
+class PoolExhausted(HarnessError):
+    """Every published port of the proxy pool is taken."""
+
+
+def pool_range(size: int) -> str:
+    """`HARNESS_PROXY_POOL` for a pool of `size` ports: `20000-20031`."""
+    return f"{POOL_START}-{POOL_START + size - 1}"
+
+
+def pool_size(backends: int, under_test: Sequence[UnderTest], clients: int | None = None) -> int:
+    """How many proxy ports to publish: `HARNESS_PROXY_PORTS`, else a default proxy and one per
+    client (`clients`: the run's xdist workers; else each core) for every backend, the links of
+    services under test run as processes, their default proxies, and a few for tests' own
+    namespaces."""
+    explicit = os.environ.get(POOL_SIZE_VAR, "").strip()
+    if explicit:
+        if not explicit.isdigit() or not 1 <= int(explicit) <= 2000:
+            raise HarnessError(f"{POOL_SIZE_VAR}={explicit!r}: give a number of ports, 1 to 2000")
+        return int(explicit)
+    clients = clients or os.cpu_count() or 2
+    links = sum(len(sut.needs) for sut in under_test if sut.is_process)
+    return backends * (clients + 1) + links + len(under_test) + 8
 
 
 class Proxies:
-    """One stack's proxies; `direct_address(service)` says where each one's backend listens."""
+    """One stack's proxies; `upstream(service)` says where Toxiproxy reaches each backend."""
 
-    def __init__(self, inspector: Inspector, direct_address: Callable[[str], Address]) -> None:
+    def __init__(self, inspector: Inspector, upstream: Callable[[str], str]) -> None:
         self._inspector = inspector
-        self._direct_address = direct_address
+        self._upstream = upstream
         self.client: ToxiproxyClient | None = None  # made at first use
+        self.pool: dict[int, Address] | None = None  # container port -> client address, once read
         self._defaults: dict[str, Address] = {}  # each service's default proxy, once asked
 
-    def api(self) -> Address:
-        """Where this stack's Toxiproxy API listens (host network, 127.0.0.1)."""
+    def _container(self):  # type: ignore[no-untyped-def]
         container = self._inspector.containers().get(PROXY)
-        if container is None:
+        if container is None or container.status != "running":
             raise HarnessError(f"stack {self._inspector.project} has no running {PROXY}")
-        return Address("127.0.0.1", int(container.labels[PROXY_PORT_LABEL]))
+        return container
+
+    def api(self) -> Address:
+        """Where this machine reaches this stack's Toxiproxy API (the port the engine
+        published)."""
+        address = addresses.published(self._container(), API_PORT)
+        if address is None:
+            raise HarnessError(f"{PROXY} of stack {self._inspector.project} publishes no API port")
+        return address
+
+    def published(self) -> dict[int, Address]:
+        """The pool: each published container port and where this machine reaches it."""
+        if self.pool is None:
+            ports = addresses.published_ports(self._container())
+            ports.pop(API_PORT, None)
+            self.pool = ports
+        return self.pool
 
     @property
     def toxiproxy(self) -> ToxiproxyClient:
@@ -44,6 +98,14 @@ class Proxies:
         """`redis` for the default proxy, `redis--gw0` for a worker's own."""
         return f"{service}--{namespace}" if namespace else service
 
+    def for_containers(self, namespace: str | None) -> bool:
+        """Whether a namespace's proxies serve containers (a containerised service under test,
+        Prometheus) rather than this machine's clients."""
+        if namespace == PROMETHEUS:
+            return True
+        sut = self._inspector.topology.under_test.get(namespace or "")
+        return sut is not None and not sut.is_process
+
     def default(self, service: str) -> Address:
         """The client-facing address of a service: its default proxy (made once, then kept)."""
         self._inspector.topology.reachable(service)
@@ -51,47 +113,110 @@ class Proxies:
             self._defaults.update(self.ensure([service]))
         return self._defaults[service]
 
+    def expose(self, name: str, upstream: str) -> Address:
+        """A proxy called `name` in front of `upstream` (as Toxiproxy reaches it), on a pool
+        port: where this machine's clients reach it (kept when it exists)."""
+        existing = self.toxiproxy.proxies()
+        proxy = existing.get(name) or self._create_published(name, upstream, existing)
+        return self._address(proxy, inside=False)
+
+    def from_containers(self, address: str) -> str:
+        """An address this machine reaches as the stack's containers reach it: a published pool
+        port as `toxiproxy:<port>`, anything else of this machine through the host gateway."""
+        for port, published in self.published().items():
+            if str(published) == address:
+                return f"{PROXY}:{port}"
+        return addresses.from_containers(address)
+
+    def inside(self, service: str) -> Address:
+        """The default proxy of a service as containers on the compose network reach it."""
+        self.default(service)
+        return Address(PROXY, self.toxiproxy.get(self.name(service)).port)
+
     def forget(self, service: str) -> None:
         """Drop the kept default address of a service (it has just (re)started)."""
         self._defaults.pop(service, None)
 
     def clear(self) -> None:
-        """Forget every kept address and the client (the stack is gone)."""
+        """Forget every kept address, the pool and the client (the stack is gone)."""
         self._defaults.clear()
         self.client = None
+        self.pool = None
 
     def ensure(self, services: Sequence[str], namespace: str | None = None) -> dict[str, Address]:
         """Create (or keep) one proxy per service in `namespace`; returns their addresses.
 
         Safe from any number of threads and processes at once: a proxy is created with
-        `POST /proxies`, and one that another caller created first is kept. (`/populate` would
-        replace it, since `127.0.0.1:0` differs from its bound port, closing the listener the
-        first caller was handed: the refused connections of issue 14.)
+        `POST /proxies`, and one that another caller created first is kept (`/populate` would
+        replace it and close the listener the first caller was handed: issue 14). Two callers
+        taking the same pool port: Toxiproxy refuses the second, which takes the next one.
         """
+        inside = self.for_containers(namespace)
         existing = self.toxiproxy.proxies()
         for service in services:
             name = self.name(service, namespace)
             if name not in existing:
-                try:
-                    existing[name] = self.toxiproxy.create(
-                        name, "127.0.0.1:0", str(self._direct_address(service))
-                    )
-                    _events.emit("proxy created", proxy=name, listen=existing[name].listen)
-                except ProxyExists:
-                    existing[name] = self.toxiproxy.get(name)
+                upstream = self._upstream(service)
+                existing[name] = (
+                    self._create(name, "0.0.0.0:0", upstream)
+                    if inside
+                    else self._create_published(name, upstream, existing)
+                )
         return {
-            service: Address("127.0.0.1", existing[self.name(service, namespace)].port)
+            service: self._address(existing[self.name(service, namespace)], inside)
             for service in services
         }
 
+    def _create(self, name: str, listen: str, upstream: str) -> Proxy:
+        try:
+            proxy = self.toxiproxy.create(name, listen, upstream)
+        except ProxyExists:
+            return self.toxiproxy.get(name)
+        _events.emit("proxy created", proxy=name, listen=proxy.listen)
+        return proxy
+
+    def _create_published(self, name: str, upstream: str, existing: dict[str, Proxy]) -> Proxy:
+        pool = sorted(self.published())
+        taken = {proxy.port for proxy in existing.values()}
+        free = [port for port in pool if port not in taken]
+        start = zlib.crc32(name.encode()) % len(free) if free else 0  # callers spread out
+        for port in free[start:] + free[:start]:
+            try:
+                return self._create(name, f"0.0.0.0:{port}", upstream)
+            except ToxiproxyError as error:
+                if "address already in use" not in str(error):
+                    raise
+        raise PoolExhausted(
+            f"all {len(pool)} published proxy ports of stack {self._inspector.project} are taken "
+            f"(proxy {name} found none): `harness down`, then start it with a larger pool, "
+            f"{POOL_SIZE_VAR}={2 * len(pool)}"
+        )
+
+    def where(self, proxy: Proxy) -> Address:
+        """Where a proxy is reached: this machine's address for a pool port, else
+        `toxiproxy:<port>` on the compose network."""
+        return self.published().get(proxy.port) or Address(PROXY, proxy.port)
+
+    def _address(self, proxy: Proxy, inside: bool) -> Address:
+        if inside:
+            return Address(PROXY, proxy.port)
+        pool = self.published()
+        if proxy.port not in pool:
+            raise HarnessError(
+                f"proxy {proxy.name} listens on {proxy.listen}, not on a published port of "
+                f"stack {self._inspector.project}: delete it (`harness fault clear`) and retry"
+            )
+        return pool[proxy.port]
+
     def sync(self) -> None:
-        """Point every proxy at its backend's current port (a restarted container may move)."""
-        current: dict[str, str] = {}  # one Docker lookup per service, not per proxy
+        """Point every proxy at its backend (each is reached by its compose name, so a restarted
+        container keeps it; a proxy made by hand may differ)."""
+        current: dict[str, str] = {}
         for proxy in self.toxiproxy.proxies().values():
             service = proxy.name.split("--", 1)[0]
             if service in self._inspector.topology.services:  # a service under test never moves
                 if service not in current:
-                    current[service] = str(self._direct_address(service))
+                    current[service] = self._upstream(service)
                 if proxy.upstream != current[service]:
                     self.toxiproxy.update(proxy.name, upstream=current[service])
                     _events.emit("proxy re-pointed", proxy=proxy.name, upstream=current[service])

@@ -35,20 +35,24 @@ class UnderTestStarter:
         sut = topology.service_under_test(name)
         spec = sut.config
         port = spec.port or addresses.port_of(inspector, name) or addresses.free_port()
+        host = addresses.process_host() if sut.is_process else "0.0.0.0"
         links = self.proxies.ensure(list(sut.needs), namespace=name)
+        reach = self.proxies.inside if not sut.is_process else self.proxies.default
         others = {
-            other: self.proxies.default(other)
+            other: reach(other)
             for other in topology.under_test
             if other != name and other in inspector.running_under_test()
         }
         environment = {
-            variable: config.render(template, {**others, **links}, port)
+            variable: config.render(template, {**others, **links}, port, {"host": host})
             for variable, template in spec.env.items()
         }
         began = time.time()
         if sut.is_process:
             reached = {**others, **links}
-            self._start_process(sut, environment, reached, port, timeout=timeout, progress=progress)
+            self._start_process(
+                sut, environment, reached, port, host, timeout=timeout, progress=progress
+            )
         else:
             self.compose.env[sut.port_var] = str(port)
             for variable, value in environment.items():
@@ -56,7 +60,7 @@ class UnderTestStarter:
             self.compose.up([name])
             if spec.health:
                 exited = health.container_exit(inspector, name)
-                health.wait_http(inspector, name, port, spec.health, timeout, exited)
+                health.wait_http(inspector, name, spec.health, timeout, exited)
             else:
                 # its own healthcheck runs at once, not an interval after the start
                 check = health.own_check(inspector, name)
@@ -78,6 +82,7 @@ class UnderTestStarter:
         environment: dict[str, str],
         reached: dict[str, Address],
         port: int,
+        host: str,
         *,
         timeout: float,
         progress: Progress | None,
@@ -85,7 +90,9 @@ class UnderTestStarter:
         process = self.inspector.process(sut.name)
         project = self.inspector.topology.project
         root = project.root if project else Path.cwd()
-        command = [config.render(arg, reached, port) for arg in sut.config.command or []]
+        command = [
+            config.render(arg, reached, port, {"host": host}) for arg in sut.config.command or []
+        ]
         process.start(
             command, root / sut.config.cwd, environment, port, kept=self.owner == _labels.KEPT
         )
@@ -98,6 +105,6 @@ class UnderTestStarter:
                 return None
             return f"exited with code {code} at start"
 
-        health.wait_http(self.inspector, sut.name, port, sut.config.health or "/", timeout, exited)
+        health.wait_http(self.inspector, sut.name, sut.config.health or "/", timeout, exited)
         if progress:
             progress(sut.name, "healthy")

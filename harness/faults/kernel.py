@@ -55,7 +55,16 @@ def run_in_namespace(target: Target, script: str, *, gone_ok: bool = False) -> s
         )
     except ContainerError as error:
         detail = (error.stderr or b"").decode(errors="replace").strip().splitlines()
-        raise FaultError(f"{target.service}: {detail[-1] if detail else error}") from None
+        last = detail[-1] if detail else str(error)
+        if any(word in last for word in ("not permitted", "Permission denied")):
+            client = _docker.client()
+            kind = _docker.engine_kind(client.info(), client.version())
+            raise UnsupportedByKernel(
+                f"{target.service}: this engine ({kind}) does not grant NET_ADMIN in the "
+                f"container's network namespace ({last}): kernel faults need an engine that "
+                "does (rootful Docker; `harness doctor` tells)"
+            ) from None
+        raise FaultError(f"{target.service}: {last}") from None
     except NotFound:
         if gone_ok:
             return ""

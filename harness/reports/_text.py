@@ -62,7 +62,7 @@ def fault(fields: dict[str, Any]) -> str:
 
 
 def event(fields: dict[str, Any]) -> str:
-    """One stack event as a line: `gw1 proxy re-pointed wan2gp--gw0 -> 127.0.0.1:32771`."""
+    """One stack event as a line: `gw1 proxy created wan2gp--gw0 0.0.0.0:20003`."""
     kind = str(fields.get("kind", "?"))
     who = str(fields.get("worker", "?"))
     if kind.startswith("fault"):

@@ -22,6 +22,7 @@ the namespace. From a shell or `.ci/run`:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import pwd
@@ -132,37 +133,45 @@ def _start(
     return process, log
 
 
-def _images_tar() -> Path:
-    """The probe images saved once from the rootful engine."""
+def _images_tar(tags: tuple[str, ...]) -> Path:
+    """These images saved once from the rootful engine (again when one of them changed)."""
     WORK.mkdir(parents=True, exist_ok=True)
-    tar = WORK / "probe-images.tar"
+    name = hashlib.sha256("\n".join(tags).encode()).hexdigest()[:12]
+    tar, stamp = WORK / f"images-{name}.tar", WORK / f"images-{name}.ids"
     ids = []
-    for tag in PROBE_IMAGES:
+    for tag in tags:
         try:
             ids.append(_run("docker", "image", "inspect", "-f", "{{.Id}}", tag).strip())
         except SetupFailed:
             raise SetupFailed(
                 f"{tag} is not on the rootful engine: `harness images build` first"
             ) from None
-    stamp = WORK / "probe-images.ids"
     if not (tar.exists() and stamp.exists() and stamp.read_text() == "\n".join(ids)):
-        _run("docker", "save", "-o", str(tar), *PROBE_IMAGES)
+        _run("docker", "save", "-o", str(tar), *tags)
         stamp.write_text("\n".join(ids))
     return tar
 
 
-def _load_images(docker_host: str, loader: list[str] | None = None) -> None:
+def load_images(
+    docker_host: str, tags: tuple[str, ...] = PROBE_IMAGES, loader: list[str] | None = None
+) -> None:
+    """Give an engine these images from the rootful one (`docker save | load`, never a
+    registry); those it has already, by id, are kept."""
     env = {**os.environ, "DOCKER_HOST": docker_host}
-    missing = [
-        tag
-        for tag in PROBE_IMAGES
-        if subprocess.run(
-            ["docker", "image", "inspect", tag], capture_output=True, env=env, check=False
-        ).returncode
-        != 0
-    ]
-    if missing:
-        _run(*(loader or ["docker", "load"]), "-i", str(_images_tar()), env=env)
+    wanted = []
+    for tag in tags:
+        here = _run("docker", "image", "inspect", "-f", "{{.Id}}", tag).strip()
+        there = subprocess.run(
+            ["docker", "image", "inspect", "-f", "{{.Id}}", tag],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        ).stdout.strip()
+        if here != there:
+            wanted.append(tag)
+    if wanted:
+        _run(*(loader or ["docker", "load"]), "-i", str(_images_tar(tuple(wanted))), env=env)
 
 
 # -- rootless ----------------------------------------------------------------------------------
@@ -206,7 +215,7 @@ def rootless_up() -> Engine:
     runtime = Path(f"/run/user/{user.pw_uid}")
     engine.docker_host = f"unix://{runtime}/docker.sock"
     if _answers(engine.docker_host):
-        _load_images(engine.docker_host)
+        load_images(engine.docker_host)
         return engine
     runtime.mkdir(parents=True, exist_ok=True)
     os.chown(runtime, user.pw_uid, user.pw_gid)
@@ -221,17 +230,35 @@ def rootless_up() -> Engine:
         "USER": user.pw_name,
         "XDG_RUNTIME_DIR": str(runtime),
         "PATH": PATH,
+        # containers reach this machine's loopback at 10.0.2.2 (host processes under test)
+        "DOCKERD_ROOTLESS_ROOTLESSKIT_DISABLE_HOST_LOOPBACK": "false",
     }
-    script = "/usr/share/docker.io/contrib/dockerd-rootless.sh"
-    if not Path(script).exists():
-        script = shutil.which("dockerd-rootless.sh", path=PATH) or script
+    script = _rootless_script()
     command = ["runuser", "-u", user.pw_name, "--", "env", "-i"]
     command += [f"{k}={v}" for k, v in env.items()]
     process, log = _start("rootless", [*command, script])
     engine.started, engine.pids = True, [process.pid]
     _wait(engine.docker_host, 90, process, log)
-    _load_images(engine.docker_host)
+    load_images(engine.docker_host)
     return engine
+
+
+def _rootless_script() -> str:
+    """dockerd-rootless.sh with the host loopback open, so that containers reach this machine's
+    127.0.0.1 at 10.0.2.2 (services under test run as processes): Docker 23+'s script honours
+    DOCKERD_ROOTLESS_ROOTLESSKIT_DISABLE_HOST_LOOPBACK=false, Debian's (20.10) hard-codes
+    `--disable-host-loopback`, so a copy without it is run."""
+    script = Path("/usr/share/docker.io/contrib/dockerd-rootless.sh")
+    if not script.exists():
+        script = Path(shutil.which("dockerd-rootless.sh", path=PATH) or script)
+    text = script.read_text()
+    if "DISABLE_HOST_LOOPBACK" in text:
+        return str(script)
+    WORK.mkdir(parents=True, exist_ok=True)
+    copy = WORK / "dockerd-rootless.sh"
+    copy.write_text(text.replace("--disable-host-loopback ", ""))
+    copy.chmod(0o755)
+    return str(copy)
 
 
 def rootless_down() -> None:
@@ -257,7 +284,7 @@ def _netns_exists() -> bool:
 def remote_up() -> Engine:
     engine = Engine("remote", docker_host=f"tcp://{REMOTE_IP}:2375")
     if _netns_exists() and _answers(engine.docker_host):
-        _load_images(engine.docker_host)
+        load_images(engine.docker_host)
         return engine
     if not _netns_exists():
         _run("ip", "netns", "add", NETNS)
@@ -291,7 +318,7 @@ def remote_up() -> Engine:
     process, log = _start("remote", command, env={**os.environ, "PATH": PATH})
     engine.started, engine.pids = True, [process.pid]
     _wait(engine.docker_host, 60, process, log)
-    _load_images(engine.docker_host)
+    load_images(engine.docker_host)
     return engine
 
 
@@ -320,7 +347,7 @@ def podman_up() -> Engine:
         )
         engine.started, engine.pids = True, [process.pid]
         _wait(engine.docker_host, 60, process, log)
-    _load_images(engine.docker_host, loader=["podman", "load"])
+    load_images(engine.docker_host, loader=["podman", "load"])
     engine.note = _podman_blocker()
     return engine
 

@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +15,11 @@ import pytest
 
 from harness import _paths
 from harness._waiting import wait_for
+from tests.integration import _engines
 
 pytestmark = pytest.mark.integration
 # Outside projects' files, run by test_adoption.py and test_prometheus_scrape_link.py.
-collect_ignore = ["adopter_project", "prometheus_project"]
+collect_ignore = ["adopter_project", "prometheus_project", "engine_project"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -61,6 +62,17 @@ def _interruptible() -> None:
     """In the inner run: Ctrl-C works even when this run was started with SIGINT ignored
     (as shells start background jobs), since ignored signals are inherited."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture(scope="session")
+def engines() -> Iterator[dict[str, _engines.Engine]]:
+    """The other engines on this machine (tests/integration/_engines.py), up once per worker:
+    the modules using them share the xdist group `engines`."""
+    found = _engines.up(_engines.NAMES)
+    try:
+        yield found
+    finally:
+        _engines.down([name for name, engine in found.items() if engine.started])
 
 
 @pytest.fixture

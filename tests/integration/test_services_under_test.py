@@ -62,7 +62,7 @@ def test_a_service_that_never_turns_healthy_gives_its_state_and_last_log_lines(
     tmp_path: Path,
 ) -> None:
     service = (
-        'command = ["{python}", "-m", "http.server", "{port}", "--bind", "127.0.0.1"]\n'
+        'command = ["{python}", "-m", "http.server", "{port}", "--bind", "{host}"]\n'
         'health = "/ready"\n'
     )
     done, project = _up(tmp_path, service)

@@ -27,7 +27,7 @@ CONFIG = """\
 backends = ["redis"]
 
 [services.api]
-command = ["{python}", "api.py", "{port}"]
+command = ["{python}", "api.py", "{port}", "{host}"]
 health = "/health"
 needs = ["redis"]
 """
@@ -64,7 +64,7 @@ FILES = {
             def log_message(self, *args):
                 pass
 
-        HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+        HTTPServer((sys.argv[2], int(sys.argv[1])), Handler).serve_forever()
     """,
     # an initial conftest (tests/ is on the command line) that imports the app
     "tests/conftest.py": """

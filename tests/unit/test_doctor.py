@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from harness import _doctor
+from harness import _docker, _doctor
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,7 @@ from harness import _doctor
     ],
 )
 def test_engine_kind(info: dict, version: dict, kind: str) -> None:
-    assert _doctor.engine_kind(info, version) == kind
+    assert _docker.engine_kind(info, version) == kind
 
 
 @pytest.mark.parametrize(
@@ -35,11 +35,11 @@ def test_engine_kind(info: dict, version: dict, kind: str) -> None:
     ],
 )
 def test_remote_endpoints(url: str, remote: bool) -> None:
-    assert _doctor.is_remote(url) is remote
+    assert _docker.is_remote(url) is remote
 
 
 def test_endpoint_prefers_docker_host() -> None:
-    found = _doctor.endpoint({"DOCKER_HOST": "tcp://10.200.0.2:2375", "DOCKER_CONTEXT": "x"})
+    found = _docker.endpoint({"DOCKER_HOST": "tcp://10.200.0.2:2375", "DOCKER_CONTEXT": "x"})
     assert (found.url, found.source, found.remote) == ("tcp://10.200.0.2:2375", "DOCKER_HOST", True)
 
 

@@ -132,7 +132,7 @@ def test_the_process_environment_wins_over_the_file(
         ("[services.ghost]\n", "services.ghost: give a `command` (a host process) or define"),
         (
             '[services.api]\ncommand = ["x"]\nhealth = "/h"\nenv = { U = "{redis.hots}" }',
-            "services.api.env.U: unknown reference {redis.hots}; use {port}, {python} or",
+            "services.api.env.U: unknown reference {redis.hots}; use {host}, {port}, {python} or",
         ),
         (
             '[services.api]\ncommand = ["x"]\nhealth = "/h"\nenv = { U = "{pg.port}" }',

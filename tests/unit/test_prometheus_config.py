@@ -26,7 +26,7 @@ health = "/health"
 
 def test_prometheus_is_built_in_but_not_started_unless_listed(tmp_path: Path) -> None:
     assert "prometheus" not in project(tmp_path, "").backends
-    assert topology.load().get("prometheus").host_network
+    assert topology.load().get("prometheus").container_port == 9090
     assert "prometheus" not in topology.load().defaults
     listed = project(tmp_path, 'backends = ["redis", "prometheus"]')
     assert listed.backends == ["redis", "prometheus"]
@@ -106,9 +106,10 @@ def test_the_run_directory_holds_the_config_the_rules_and_targets(
     assert _prometheus_config.target_names("hx-test") == []
 
 
-def test_the_packaged_service_listens_on_loopback_on_the_host_network() -> None:
+def test_the_packaged_service_is_on_the_compose_network_and_published_where_the_stack_is() -> None:
     spec = yaml.safe_load(_paths.compose_file().read_text())["services"]["prometheus"]
-    assert spec["network_mode"] == "host"
-    assert "--web.listen-address=127.0.0.1:${HARNESS_PROMETHEUS_PORT:-9090}" in spec["command"]
+    assert "network_mode" not in spec and spec["networks"] == ["backend"]
+    assert spec["ports"] == ["${HARNESS_PUBLISH_HOST:-127.0.0.1}:${HARNESS_PROMETHEUS_PORT:-}:9090"]
+    assert "--web.listen-address=0.0.0.0:9090" in spec["command"]
     assert spec["healthcheck"]["test"][-1].endswith("/-/ready")
     assert topology.load().get("prometheus").default_image == "prom/prometheus:v2.42.0"

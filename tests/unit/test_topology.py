@@ -27,14 +27,21 @@ def test_topology_lists_every_backend_with_its_client_port() -> None:
     assert stack.get("chromadb").container_port == 8000
 
 
-def test_every_service_is_healthchecked_labeled_and_published_on_loopback(document: dict) -> None:
+def test_every_service_is_healthchecked_labeled_and_published_where_the_stack_is(
+    document: dict,
+) -> None:
     for name, service in document["services"].items():
         assert service["healthcheck"]["test"], name
         assert "org.mediastack-harness.run" in service["labels"], name
         assert service["init"] is True, name
-        assert all(str(port).startswith("127.0.0.1:") for port in service.get("ports", [])), name
+        assert "network_mode" not in service and service["networks"] == ["backend"], name
+        assert service["ports"], name
+        for port in service["ports"]:  # 127.0.0.1 unless HARNESS_PUBLISH_HOST says otherwise
+            assert str(port).startswith("${HARNESS_PUBLISH_HOST:-127.0.0.1}:"), name
     proxy = document["services"]["toxiproxy"]
-    assert proxy["network_mode"] == "host" and "-host=127.0.0.1" in proxy["command"]
+    assert "-host=0.0.0.0" in proxy["command"]
+    pool = "${HARNESS_PUBLISH_HOST:-127.0.0.1}::${HARNESS_PROXY_POOL:-20000-20015}"
+    assert pool in proxy["ports"]
     for kind in ("networks", "volumes"):
         for name, resource in document[kind].items():
             assert "org.mediastack-harness.run" in resource["labels"], name
@@ -106,20 +113,23 @@ def test_a_project_adds_its_backends_and_services_under_test(project: config.Pro
         stack.service_under_test("redis")
 
 
-def test_the_overlay_labels_publishes_on_loopback_and_hosts_services_under_test(
+def test_the_overlay_labels_publishes_and_puts_services_under_test_on_the_backend_network(
     project: config.Project,
 ) -> None:
     stack = topology._load(None, project)
     written = _overlay.write(stack)
     assert written is not None
     text = written.read_text()
-    assert "ports: !override\n    - 127.0.0.1:${HARNESS_POSTGRES_PORT:-}:5432" in text
-    assert "ports: !override []" in text
+    publish = "${HARNESS_PUBLISH_HOST:-127.0.0.1}"
+    assert f"ports: !override\n    - {publish}:${{HARNESS_POSTGRES_PORT:-}}:5432" in text
+    assert f"ports: !override\n    - {publish}::${{HARNESS_API_PORT:-65535}}" in text
     overlay = yaml.safe_load(text.replace("!override", ""))
     for name in ("postgres", "api"):
         assert overlay["services"][name]["labels"]["org.mediastack-harness.run"]
     api = overlay["services"]["api"]
-    assert api["network_mode"] == "host"
+    assert "network_mode" not in api
+    assert api["networks"] == ["backend", "default"]  # the project's own network kept
+    assert api["extra_hosts"] == ["host.docker.internal:${HARNESS_HOST_GATEWAY:-host-gateway}"]
     assert api["environment"] == {
         "DB": "${HARNESS_ENV_API__DB:-}",
         "PORT": "${HARNESS_ENV_API__PORT:-}",

@@ -24,4 +24,4 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+ThreadingHTTPServer((sys.argv[2], int(sys.argv[1])), Handler).serve_forever()

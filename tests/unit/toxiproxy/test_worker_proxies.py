@@ -16,7 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness._stack import Address, Stack
+from harness._stack import Address, Stack, proxies
+from harness._stack.proxies import PoolExhausted
 from harness._toxiproxy import ToxiproxyClient
 from harness.plugin import WorkerBackends
 
@@ -29,9 +30,22 @@ def stack(toxiproxy: ToxiproxyProcess, echo: EchoServer) -> Iterator[Stack]:
     stack = Stack("hx-unit")
     stack._toxiproxy = ToxiproxyClient(toxiproxy.url)
     backend = Address("127.0.0.1", echo.server_address[1])
-    stack.direct_address = lambda service: backend  # type: ignore[method-assign]
+    stack.upstream = lambda service: str(backend)  # type: ignore[method-assign]
+    # the stand-in runs on this machine: its pool ports are reached as they are
+    stack._proxies.pool = {port: Address("127.0.0.1", port) for port in _free_ports(4)}
     yield stack
     stack.toxiproxy.close()
+
+
+def _free_ports(count: int) -> list[int]:
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def _accepts(address: Address) -> bool:
@@ -78,3 +92,27 @@ def test_ensure_proxies_keeps_an_existing_proxy_and_its_connections(
         assert stack.ensure_proxies(["redis", "chromadb"], "gw1")["redis"] == first
         open_connection.sendall(b"again")
         assert open_connection.recv(16) == b"again"
+
+
+def test_a_pool_port_another_process_took_first_is_skipped(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = sorted(stack._proxies.published())
+    for index, port in enumerate(pool[:3]):  # other processes' proxies, made after this one listed
+        stack.toxiproxy.create(f"other{index}", f"127.0.0.1:{port}", "127.0.0.1:9")
+    monkeypatch.setattr(stack.toxiproxy, "proxies", lambda: {})
+    monkeypatch.setattr(proxies.zlib, "crc32", lambda data: 0)  # it tries the first port first
+    got = stack.ensure_proxies(["redis"], "gw0")["redis"]
+    assert got == Address("127.0.0.1", pool[3])
+    assert _accepts(got)
+
+
+def test_an_exhausted_pool_is_one_line_naming_the_fix(stack: Stack) -> None:
+    stack.ensure_proxies(["redis", "chromadb", "litellm", "comfyui"], "gw0")
+    with pytest.raises(PoolExhausted) as refused:
+        stack.ensure_proxies(["wan2gp"], "gw0")
+    assert str(refused.value) == (
+        "all 4 published proxy ports of stack hx-unit are taken (proxy wan2gp--gw0 found none): "
+        "`harness down`, then start it with a larger pool, HARNESS_PROXY_PORTS=8"
+    )
+    assert "wan2gp--gw0" not in stack.toxiproxy.proxies()

@@ -177,9 +177,9 @@ class Studio:
         return sum(float(value) for value in pattern.findall(text))
 
 
-def _free_port() -> int:
+def _free_port(host: str) -> int:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 
@@ -192,7 +192,8 @@ def _running_studio(
     workers: int,
     tmp: Path,
 ) -> Iterator[Studio]:
-    port = _free_port()
+    host = stack.process_host()  # where the stack's Toxiproxy and Prometheus reach it
+    port = _free_port(host)
     env = {
         **os.environ,
         # database 0 (the redis_client fixture flushes 1..63); keys under namespace.label
@@ -218,19 +219,16 @@ def _running_studio(
     }
     log = open(tmp / "studio.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "studio", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "studio", "--host", host, "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    direct = Address("127.0.0.1", port)
+    direct = Address(host, port)
     name = f"studio--{namespace}-{label}"
     try:
         wait_for(lambda: _answers(direct.url), 60, "the studio to answer")
-        (proxy,) = stack.toxiproxy.populate(
-            [{"name": name, "listen": "127.0.0.1:0", "upstream": str(direct), "enabled": True}]
-        )
-        url = f"http://127.0.0.1:{proxy.port}"
+        url = stack.expose(name, direct).url
         yield Studio(url, direct, name, namespace, env["STUDIO_REDIS_PREFIX"], tmp / "studio.log")
     finally:
         process.terminate()

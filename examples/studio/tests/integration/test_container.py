@@ -59,7 +59,8 @@ def test_the_container_reaches_every_backend_through_its_own_proxies(
     studio = under_test(NAME)
     wait_for(lambda: _healthy(studio.url), 60, "the studio container to reach every backend")
     settings = httpx.get(f"{studio.url}/config", timeout=30).json()
-    proxies = {p.name: p.listen for p in studio.stack.toxiproxy.proxies().values()}
+    stack = studio.stack  # the container reaches its links on the compose network
+    proxies = {p.name: stack.proxy_address(p) for p in stack.toxiproxy.proxies().values()}
     assert settings["redis_url"] == f"redis://{proxies[f'redis--{NAME}']}/0"
     assert settings["comfyui_url"] == f"http://{proxies[f'comfyui--{NAME}']}"
     container = studio.stack.containers()[NAME]

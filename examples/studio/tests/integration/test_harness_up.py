@@ -48,7 +48,8 @@ def test_harness_up_runs_the_studio_behind_its_proxies(tmp_path: Path) -> None:
             "the studio to reach every backend",
         )
         config = httpx.get(f"{url[0]}/config", timeout=30).json()
-        proxies = {p.name: p.listen for p in Stack(project).toxiproxy.proxies().values()}
+        stack = Stack(project)  # the process reaches its links at their published ports
+        proxies = {p.name: stack.proxy_address(p) for p in stack.toxiproxy.proxies().values()}
         assert config["redis_url"] == f"redis://{proxies['redis--studio']}/0"  # its own link
         assert config["comfyui_url"] == f"http://{proxies['comfyui--studio']}"
 
