@@ -2,7 +2,7 @@
 --wait` on the same engine, a proxy against a direct connection to the same backend, and the
 stack's memory with a proxy pool sized for 2 and for 8 xdist workers.
 
-    python benchmarks/bench_engines.py [--engines rootful,rootless,remote] [--rounds 3]
+    python benchmarks/bench_engines.py [--engines rootful,rootless,remote,podman] [--rounds 3]
 
 Engines other than the machine's own come from tests/integration/_engines.py (root; they are
 stopped again afterwards when this started them). Each engine is measured in a child process of
@@ -15,8 +15,8 @@ engine HARNESS_PUBLISH_HOST set to its private address. Writes results/engines.j
   port, and bulk (SET and GET of 4 MiB values) MB/s through the proxy vs direct.
 - memory (the local rootful engine, where every published port costs a `docker-proxy`
   process): the default stack with the pool sized for N workers and every worker's proxies
-  made: the containers' memory (cgroup usage less inactive file cache) plus the RSS of the
-  engine's `docker-proxy` processes.
+  made: the containers' memory (cgroup usage less inactive file cache) plus the PSS of the
+  engine's `docker-proxy` processes (their RSS too: mostly the one binary's shared pages).
 """
 
 from __future__ import annotations
@@ -76,17 +76,20 @@ def _bulk_mb_s(host: str, port: int) -> float:
     return BULK_MB / seconds
 
 
-def _docker_proxy_mib() -> float:
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
+def _docker_proxy_mib() -> tuple[float, float]:
+    """The engine's `docker-proxy` processes: their RSS, and their PSS (shared pages, their Go
+    binary's mostly, counted once across them: what they cost)."""
+    rss = pss = 0
+    for rollup in Path("/proc").glob("[0-9]*/smaps_rollup"):
         try:
-            text = status.read_text()
-        except OSError:
+            if (rollup.parent / "comm").read_text().strip() != "docker-proxy":
+                continue
+            fields = dict(line.split(":", 1) for line in rollup.read_text().splitlines()[1:])
+        except (OSError, ValueError):
             continue
-        if text.startswith("Name:\tdocker-proxy"):
-            rss = [line for line in text.splitlines() if line.startswith("VmRSS:")]
-            total += int(rss[0].split()[1]) if rss else 0
-    return total / 1024
+        rss += int(fields["Rss"].split()[0])
+        pss += int(fields["Pss"].split()[0])
+    return rss / 1024, pss / 1024
 
 
 def _containers_mib(stack: Any) -> float:
@@ -152,12 +155,13 @@ def measure_engine(rounds: int) -> dict[str, Any]:
             for worker in range(workers):
                 stack.ensure_proxies(backends, f"gw{worker}")
             samples = [_containers_mib(stack) for _ in range(3)]
-            proxies = _docker_proxy_mib()
+            rss, pss = _docker_proxy_mib()
             figures[f"memory_{workers}_workers"] = {
                 "published_proxy_ports": len(stack._proxies.published()),
                 "containers_mib": max(samples),
-                "docker_proxy_mib": proxies,
-                "total_mib": max(samples) + proxies,
+                "docker_proxy_rss_mib": rss,
+                "docker_proxy_pss_mib": pss,
+                "total_mib": max(samples) + pss,
             }
         finally:
             stack.down()
@@ -166,7 +170,7 @@ def measure_engine(rounds: int) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--engines", default="rootful,rootless,remote")
+    parser.add_argument("--engines", default="rootful,rootless,remote,podman")
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -187,7 +191,8 @@ def main() -> int:
             if name != "rootful":  # Redis's and Toxiproxy's images, by `docker save | load`
                 stack = topology.load()
                 tags = (stack.get("redis").image, stack.proxy_image)
-                _engines.load_images(engine.docker_host, tags)
+                loader = ["podman", "load"] if name == "podman" else None
+                _engines.load_images(engine.docker_host, tags, loader)
             env = {k: v for k, v in engine.env.items() if not k.startswith("PYTEST_")}
             if name == "remote":
                 env["HARNESS_PUBLISH_HOST"] = _engines.REMOTE_IP

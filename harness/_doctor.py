@@ -504,7 +504,11 @@ def check_containers(client: docker.DockerClient, run: str, image: str, kind: st
         if "rlimit" in reason and _missing_capability(CAP_SYS_RESOURCE):
             finding += " (root here lacks CAP_SYS_RESOURCE, so rlimits cannot be raised)"
         fix = (
-            "use Docker Engine (`harness engine ensure --install`)"
+            "give containers limits Podman may set and runc (containers.conf: "
+            'default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"], runtime = "runc"; '
+            "docs/engines.md), or use Docker Engine (`harness engine ensure --install`)"
+            if kind == "Podman" and "rlimit" in reason
+            else "use Docker Engine (`harness engine ensure --install`)"
             if kind == "Podman"
             else f"see the engine's log (`journalctl -u docker`), or `docker run --rm {image} true`"
         )

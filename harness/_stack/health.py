@@ -76,9 +76,12 @@ def wait_healthy(
             time.sleep(0.1)  # one sparse list call a poll: cheap
 
 
-def own_check(inspector: Inspector, name: str) -> Callable[[], bool] | None:
+def own_check(
+    inspector: Inspector, name: str, every: float = 0.5
+) -> Callable[[], bool] | None:
     """The container's own healthcheck, run by the harness (docker exec, as Docker runs
-    it): True when it passes. None without a CMD / CMD-SHELL healthcheck."""
+    it), at most once per `every` seconds: True when it passes. None without a CMD /
+    CMD-SHELL healthcheck. (An engine may never run it itself: Podman without systemd.)"""
     container = inspector.containers().get(name)
     if container is None:
         return None
@@ -90,7 +93,12 @@ def own_check(inspector: Inspector, name: str) -> Callable[[], bool] | None:
     else:
         return None
 
+    last = [0.0]
+
     def passes() -> bool:
+        if time.monotonic() - last[0] < every:
+            return False
+        last[0] = time.monotonic()
         try:
             return bool(container.exec_run(command).exit_code == 0)
         except APIError:  # stopped meanwhile: Docker's state says so at the next poll

@@ -83,12 +83,15 @@ class Lifecycle:
                     compose.create([PROMETHEUS])
                     _prometheus_config.push(self.inspector.project)
                 compose.up([PROXY, *names])
+                checks = {n: health.own_check(self.inspector, n) for n in [PROXY, *names]}
                 health.wait_healthy(
                     self.inspector,
                     [PROXY, *names],
                     timeout=timeout,
                     progress=progress,
                     since=began,
+                    # the engine may never run them (Podman without systemd): the harness too
+                    own_checks={n: check for n, check in checks.items() if check},
                 )
                 self.proxies.ensure(names)
                 if building is not None:

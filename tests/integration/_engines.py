@@ -338,21 +338,39 @@ def podman_up() -> Engine:
         or shutil.which("crun", path=PATH) is None
     ):
         _apt_install("podman", "catatonit", "crun")
+    env = {**os.environ, "PATH": PATH, "CONTAINERS_CONF": str(_podman_conf())}
     if not _answers(engine.docker_host):
         PODMAN_SOCKET.parent.mkdir(parents=True, exist_ok=True)
         process, log = _start(
-            "podman",
-            ["podman", "system", "service", "--time=0", engine.docker_host],
-            env={**os.environ, "PATH": PATH},
+            "podman", ["podman", "system", "service", "--time=0", engine.docker_host], env=env
         )
         engine.started, engine.pids = True, [process.pid]
         _wait(engine.docker_host, 60, process, log)
     load_images(engine.docker_host, loader=["podman", "load"])
-    engine.note = _podman_blocker()
+    engine.note = _podman_blocker(env)
     return engine
 
 
-def _podman_blocker() -> str:
+# This VM (cgroup v1 hybrid; root without CAP_SYS_RESOURCE): crun refuses hybrid cgroups, and
+# runc cannot raise a container's RLIMIT_NOFILE/NPROC to Podman's defaults (1048576; the hard
+# limits here are lower). Podman runs containers here with runc and limits it may set.
+PODMAN_CONF = """\
+[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+
+[engine]
+runtime = "runc"
+"""
+
+
+def _podman_conf() -> Path:
+    WORK.mkdir(parents=True, exist_ok=True)
+    conf = WORK / "containers.conf"
+    conf.write_text(PODMAN_CONF)
+    return conf
+
+
+def _podman_blocker(env: dict[str, str]) -> str:
     """What `podman run` of the base image says, each runtime in turn ('' when it works)."""
     said = []
     for runtime in ("runc", "crun"):
@@ -376,6 +394,7 @@ def _podman_blocker() -> str:
             text=True,
             timeout=120,
             check=False,
+            env=env,
         )
         if done.returncode == 0:
             return ""

@@ -1,8 +1,8 @@
 """The stack on the engines its users have, beyond the rootful one the rest of the suite runs on:
-rootless Docker (a user's own dockerd behind RootlessKit) and a remote engine (a dockerd in a
+rootless Docker (a user's own dockerd behind RootlessKit), a remote engine (a dockerd in a
 network namespace, reached from here only over a veth pair, its ports published on its private
-address). Podman: test_doctor.py records what stops its containers on this VM; the GitHub job
-runs it.
+address) and Podman 4 (Debian's, through its Docker API socket; on this VM with runc and
+container rlimits it may set: _engines.PODMAN_CONF).
 
 On each engine, with the images it needs given by `docker save | load`:
 - a `harness init` project's sample test and the checks of engine_project/ (the address the
@@ -40,6 +40,7 @@ CHECKS = Path(__file__).with_name("engine_project") / "test_on_this_engine.py"
 ENGINES = {
     "rootless": ("rootless Docker", "127.0.0.1", "127.0.0.1"),
     "remote": ("rootful Docker", _engines.REMOTE_IP, _engines.REMOTE_IP),
+    "podman": ("Podman", "127.0.0.1", "127.0.0.1"),
 }
 
 
@@ -56,7 +57,8 @@ def engine_images(engines: dict[str, _engines.Engine]) -> dict[str, _engines.Eng
     for name in ENGINES:
         engine = engines[name]
         if not engine.error:
-            _engines.load_images(engine.docker_host, tags)
+            loader = ["podman", "load"] if name == "podman" else None
+            _engines.load_images(engine.docker_host, tags, loader)
     return engines
 
 
