@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import httpx
 from docker.errors import APIError
+from docker.models.containers import Container
 
 from harness import _events
 from harness._errors import HarnessError, HealthTimeout, ServiceFailed
@@ -28,8 +29,12 @@ def wait_healthy(
     own_checks: Mapping[str, Callable[[], bool]] | None = None,
 ) -> None:
     """`Stack.wait_healthy`: one sparse list call a poll, each change of state reported once
-    (an event, and `progress`); a stop, a removal or the deadline raises `HealthTimeout`."""
+    (an event, and `progress`); a stop, a removal or the deadline raises `HealthTimeout`.
+    `own_checks` default to each container's own healthcheck, run by the harness too."""
     since = time.time() if since is None else since
+    if own_checks is None:  # the engine may never run them (Podman without systemd)
+        found = {name: own_check(inspector, name) for name in services}
+        own_checks = {name: check for name, check in found.items() if check}
     deadline = time.monotonic() + timeout
     pending = set(services)
     reported: dict[str, str] = {}
@@ -38,7 +43,9 @@ def wait_healthy(
         for name in sorted(pending):
             state = states.get(name, "missing")
             check = (own_checks or {}).get(name)
-            if state == "starting" and check is not None and check():
+            # "running": an engine that reports no health (Podman's API) for a container that
+            # has a healthcheck (it has an own check)
+            if state in ("starting", "running") and check is not None and check():
                 state = "healthy"
             if reported.get(name) != state:
                 _events.emit("health", service=name, state=state)
@@ -83,8 +90,11 @@ def own_check(
     it), at most once per `every` seconds: True when it passes. None without a CMD /
     CMD-SHELL healthcheck. (An engine may never run it itself: Podman without systemd.)"""
     container = inspector.containers().get(name)
-    if container is None:
-        return None
+    return None if container is None else container_check(container, every)
+
+
+def container_check(container: Container, every: float = 0.5) -> Callable[[], bool] | None:
+    """`own_check` for a container in hand."""
     test = list((container.attrs["Config"].get("Healthcheck") or {}).get("Test") or [])
     if test[:1] == ["CMD"]:
         command = test[1:]
@@ -92,7 +102,6 @@ def own_check(
         command = ["/bin/sh", "-c", test[1]]
     else:
         return None
-
     last = [0.0]
 
     def passes() -> bool:

@@ -54,13 +54,13 @@ class Lifecycle:
         """`Stack.up`: the images and ports first, then the backends (building the services
         under test meanwhile) and their default proxies, then each service under test."""
         topology, compose = self.inspector.topology, self.compose
+        addresses.check_reachable()  # before anything starts
         names = [service.name for service in topology.select(services)]
         chosen = list(topology.under_test) if under_test is None else list(under_test)
         suts = [topology.service_under_test(name) for name in chosen]
         names += [need for sut in suts for need in sut.needs if need not in names]
         images.require(images.stack_images(images.needed(topology.project, names)))
         reaper.reap_dead_runs()
-        addresses.check_reachable()
         proxy = self.inspector.containers().get(PROXY)
         # a running Toxiproxy keeps its pool: compose would recreate it for another
         compose.env["HARNESS_PROXY_POOL"] = (
@@ -83,15 +83,12 @@ class Lifecycle:
                     compose.create([PROMETHEUS])
                     _prometheus_config.push(self.inspector.project)
                 compose.up([PROXY, *names])
-                checks = {n: health.own_check(self.inspector, n) for n in [PROXY, *names]}
                 health.wait_healthy(
                     self.inspector,
                     [PROXY, *names],
                     timeout=timeout,
                     progress=progress,
                     since=began,
-                    # the engine may never run them (Podman without systemd): the harness too
-                    own_checks={n: check for n, check in checks.items() if check},
                 )
                 self.proxies.ensure(names)
                 if building is not None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from docker.models.containers import Container
 
 from harness import _events
+from harness._stack import health as health_checks
 from harness.faults._base import FaultError
 
 
@@ -24,11 +25,15 @@ class Target:
     def wait_healthy(self, timeout: float = 120.0) -> None:
         """Poll Docker's health status until healthy; fail naming the service."""
         deadline = time.monotonic() + timeout
+        own = health_checks.container_check(self.container)  # Podman may never run it
         while True:
             self.container.reload()
             state = self.container.attrs["State"]
-            health = state.get("Health", {}).get("Status")
-            if state.get("Running") and not state.get("Paused") and health in ("healthy", None):
+            health = (state.get("Health") or {}).get("Status") or None
+            running = state.get("Running") and not state.get("Paused")
+            if running and health == "starting" and own is not None and own():
+                health = "healthy"
+            if running and health in ("healthy", None):
                 _events.emit("health", service=self.service, state="healthy", shared=self.shared)
                 self.on_recovered()
                 return

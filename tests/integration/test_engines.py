@@ -74,12 +74,13 @@ def _env(engine: _engines.Engine, name: str) -> dict[str, str]:
 
 
 def _labelled(engine: _engines.Engine, run: str) -> list[str]:
-    """Containers, networks and volumes on that engine that carry the run's label."""
+    """Containers, networks and volumes on that engine that carry the run's label (any run's,
+    for "")."""
     found = []
     for kind in ("container", "network", "volume"):
         listing = ["ls", "-a"] if kind == "container" else ["ls"]
         done = subprocess.run(
-            ["docker", kind, *listing, "-q", "--filter", f"label={_labels.RUN}={run}"],
+            ["docker", kind, *listing, "-q", "--filter", f"label={_labels.RUN}{run and '='}{run}"],
             env=engine.env,
             capture_output=True,
             text=True,
@@ -162,3 +163,25 @@ def test_a_killed_run_is_reaped_on_the_engine(
     code, output = inner_pytest(_source(1), *REDIS_ONLY).finish()
     assert code == 0, output
     wait_for(lambda: _labelled(engine, project) == [], 60, "the dead run's leftovers to go")
+
+
+def test_a_remote_engine_publishing_on_its_loopback_is_refused_before_anything_starts(
+    engine_images: dict[str, _engines.Engine], tmp_path: Path
+) -> None:
+    engine = _ready(engine_images, "remote")
+    env = {k: v for k, v in _env(engine, "remote").items() if k != "HARNESS_PUBLISH_HOST"}
+    (tmp_path / "harness.toml").write_text('backends = ["redis"]\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "up"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: the engine runs on {_engines.REMOTE_IP}, and ports"), line
+    assert "set HARNESS_PUBLISH_HOST" in line, line
+    assert _labelled(engine, "") == []  # nothing was started
