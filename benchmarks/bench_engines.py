@@ -111,19 +111,24 @@ def measure_engine(rounds: int) -> dict[str, Any]:
     kind = _docker.engine_kind(client.info(), client.version())
     figures: dict[str, Any] = {"kind": kind, "docker_host": os.environ.get("DOCKER_HOST", "")}
     harness_up, raw_up = [], []
+    # Podman without systemd runs no healthchecks: `compose up --wait` never returns there
+    raw_waits = kind != "Podman"
     for _ in range(rounds):
         stack = Stack(new_project_name())
         harness_up.append(_timed(lambda s=stack: s.up(["redis"])))
         stack.down()
-        raw = Compose(new_project_name(), [stack.compose.files[0]], {"HARNESS_OWNER": "kept"})
-        raw.env["HARNESS_RUN_ID"] = raw.project
-        raw_up.append(_timed(lambda r=raw: r.run("up", "-d", "--wait", "toxiproxy", "redis")))
-        raw.down()
-    figures["up"] = {
-        "harness_median_s": statistics.median(harness_up),
-        "raw_compose_wait_median_s": statistics.median(raw_up),
-        "ratio": statistics.median(harness_up) / statistics.median(raw_up),
-    }
+        if raw_waits:
+            raw = Compose(new_project_name(), [stack.compose.files[0]], {"HARNESS_OWNER": "kept"})
+            raw.env["HARNESS_RUN_ID"] = raw.project
+            up = ("up", "-d", "--wait", "toxiproxy", "redis")
+            raw_up.append(_timed(lambda r=raw, args=up: r.run(*args)))
+            raw.down()
+    figures["up"] = {"harness_median_s": statistics.median(harness_up)}
+    if raw_up:
+        figures["up"]["raw_compose_wait_median_s"] = statistics.median(raw_up)
+        figures["up"]["ratio"] = statistics.median(harness_up) / statistics.median(raw_up)
+    else:
+        figures["up"]["raw_compose_wait"] = "never returns: the engine runs no healthchecks"
 
     stack = Stack(new_project_name())
     try:
