@@ -332,12 +332,15 @@ def remote_down() -> None:
 # -- podman --------------------------------------------------------------------------------------
 def podman_up() -> Engine:
     engine = Engine("podman", docker_host=f"unix://{PODMAN_SOCKET}")
+    # netavark and aardvark-dns: compose networks whose containers find each other by name
+    network = [Path("/usr/lib/podman/netavark"), Path("/usr/lib/podman/aardvark-dns")]
     if (
         shutil.which("podman", path=PATH) is None
         or shutil.which("catatonit", path=PATH) is None
-        or shutil.which("crun", path=PATH) is None
+        or shutil.which("runc", path=PATH) is None
+        or not all(path.exists() for path in network)
     ):
-        _apt_install("podman", "catatonit", "crun")
+        _apt_install("podman", "catatonit", "runc", "crun", "netavark", "aardvark-dns")
     env = {**os.environ, "PATH": PATH, "CONTAINERS_CONF": str(_podman_conf())}
     if not _answers(engine.docker_host):
         PODMAN_SOCKET.parent.mkdir(parents=True, exist_ok=True)

@@ -125,7 +125,10 @@ def test_restart_waits_until_healthy_again(faults: Faults, isolated_service) -> 
     faults.restart(target)
     target.docker.reload()
     assert target.docker.attrs["State"]["StartedAt"] != before
-    assert target.docker.attrs["State"]["Health"]["Status"] == "healthy"
+    # healthy: Docker says so, or the container's own healthcheck, run by the harness, passed
+    # before Docker's next interval did
+    assert target.docker.attrs["State"]["Health"]["Status"] in ("healthy", "starting")
+    assert target.docker.exec_run(["redis-cli", "ping"]).exit_code == 0
     assert redis.Redis(host=target.address.host, port=target.address.port).ping()
 
 
