@@ -4,8 +4,8 @@ published port (on a remote engine, that machine's address), never an assumed 12
 - `published(container, port)`: the host side of a container port the engine published;
 - `direct(...)`: a backend's or a service under test's own port, bypassing its proxy;
 - `upstream(...)`: where the stack's Toxiproxy (a container on the compose network) reaches a
-  service: a backend or a containerised service under test by its compose name, a host process
-  through the engine's host gateway (`host.docker.internal`).
+  service: a backend or a containerised service under test at its address on that network, a
+  host process through the engine's host gateway (`host.docker.internal`).
 """
 
 from __future__ import annotations
@@ -171,17 +171,29 @@ def direct(inspector: Inspector, service: str) -> Address:
 
 
 def upstream(inspector: Inspector, service: str) -> str:
-    """`host:port` where the stack's Toxiproxy reaches `service` on the compose network: the
-    same whatever host port the engine published, so a restarted container keeps it."""
+    """`host:port` where the stack's Toxiproxy reaches `service` on the compose network (a
+    restarted container may move: `Proxies.sync` re-points its proxies)."""
     topology = inspector.topology
     if service in topology.under_test:
         port = _own_port(inspector, service)
         if topology.under_test[service].is_process:
             return f"{HOST_GATEWAY}:{port}"
-        return f"{service}:{port}"
+        return f"{_network_ip(inspector, service)}:{port}"
     spec = topology.get(service)
-    _running(inspector, service)  # a proxy in front of nothing would only refuse
-    return f"{service}:{spec.container_port}"
+    return f"{_network_ip(inspector, service)}:{spec.container_port}"
+
+
+def _network_ip(inspector: Inspector, service: str) -> str:
+    """The running container's address on the stack's network: numeric, so Toxiproxy dials it
+    without a DNS lookup (a stopped container's name can take seconds to fail, holding up the
+    stand-in's resolver for every proxy); re-pointed after a restart (`Proxies.sync`)."""
+    container = _running(inspector, service)  # a proxy in front of nothing would only refuse
+    networks = container.attrs["NetworkSettings"]["Networks"] or {}
+    backend = networks.get(f"{inspector.project}_backend") or {}
+    address = backend.get("IPAddress") or ""
+    if not address:
+        raise HarnessError(f"service {service} is not on the network of stack {inspector.project}")
+    return str(address)
 
 
 def under_test(inspector: Inspector, service: str) -> Address:

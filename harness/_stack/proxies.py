@@ -209,14 +209,19 @@ class Proxies:
         return pool[proxy.port]
 
     def sync(self) -> None:
-        """Point every proxy at its backend (each is reached by its compose name, so a restarted
-        container keeps it; a proxy made by hand may differ)."""
+        """Point every proxy at its backend's current address (a restarted container may get
+        another); a backend that is not running keeps its proxies as they are."""
         current: dict[str, str] = {}
         for proxy in self.toxiproxy.proxies().values():
             service = proxy.name.split("--", 1)[0]
-            if service in self._inspector.topology.services:  # a service under test never moves
+            topology = self._inspector.topology
+            sut = topology.under_test.get(service)
+            if service in topology.services or (sut is not None and not sut.is_process):
                 if service not in current:
-                    current[service] = self._upstream(service)
+                    try:
+                        current[service] = self._upstream(service)
+                    except HarnessError:
+                        current[service] = proxy.upstream  # down: nothing to point at
                 if proxy.upstream != current[service]:
                     self.toxiproxy.update(proxy.name, upstream=current[service])
                     _events.emit("proxy re-pointed", proxy=proxy.name, upstream=current[service])
