@@ -32,15 +32,41 @@ def outside_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(tied)}
 
 
+def source_copy(destination: Path) -> Path:
+    """This checkout's files (tracked, and untracked ones git does not ignore) copied to
+    `destination`: a build there writes its `build/` and egg-info beside the copy, so builds on
+    several xdist workers at once never share (and delete) each other's build tree."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=CHECKOUT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source, copy = CHECKOUT / name, destination / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():  # harness/compose and harness/mocks link to the top level
+            copy.symlink_to(os.readlink(source))
+        elif source.is_file():
+            shutil.copy2(source, copy)
+    return destination
+
+
+def built_wheel(root: Path, env: dict[str, str]) -> Path:
+    """The wheel built from a private copy of this checkout, in `root/dist`."""
+    source = source_copy(root / "source")
+    dist = root / "dist"
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(source)],
+        root, env, 300)  # fmt: skip
+    (wheel,) = dist.glob("mediastack_harness-*.whl")
+    return wheel
+
+
 def installed_venv(root: Path, *requirements: str) -> Path:
     """A venv in `root` with the wheel built from this checkout; `requirements` may name the
     wheel's extras as `[extra]` and other packages as they are."""
     env = outside_env()
-    dist = root / "dist"
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(CHECKOUT)],
-        root, env, 300)  # fmt: skip
-    shutil.rmtree(CHECKOUT / "build", ignore_errors=True)
-    (wheel,) = dist.glob("mediastack_harness-*.whl")
+    wheel = built_wheel(root, env)
     extras = [r for r in requirements if r.startswith("[")]
     others = [r for r in requirements if not r.startswith("[")]
     run([sys.executable, "-m", "venv", str(root / "venv")], root, env, 120)
