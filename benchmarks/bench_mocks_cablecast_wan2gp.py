@@ -24,6 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks._process import cpu_seconds, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "bench_mocks_cablecast_wan2gp.json"
 TARGET_RPS = 1000
@@ -33,22 +36,6 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("cablecast", [], ["/cablecastapi/v1/channels", "/cablecastapi/v1/shows/1"]),
     ("wan2gp", [], ["/gradio_api/app_id", "/", "/config", "/gradio_api/info"]),
 ]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User+system CPU time of process `pid` (Linux /proc; 0.0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _get_status(port: int, path: str) -> int:

@@ -24,6 +24,9 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks._process import cpu_seconds
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "bench_toxiproxy.json"
 
@@ -223,15 +226,6 @@ def bulk_mb_s(address: str, total_mb: int, budget_s: float) -> float:
                 break
         recv_exactly(sock, 1)
         return total_mb / (time.perf_counter() - started)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc; 0.0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed_ms(fn: Callable[[], Any]) -> float:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         ServiceFailed,
         UnknownService,
     )
+    from harness._journal import Exchange, Journal
     from harness._prometheus import Prometheus, PrometheusError
     from harness._reaper import leftovers
     from harness._stack import Address, Stack
@@ -53,12 +54,14 @@ _EXPORTS = {
     "ConfigError": "harness._errors",
     "ConfigMissing": "harness._errors",
     "DockerUnavailable": "harness._errors",
+    "Exchange": "harness._journal",
     "Fault": "harness.faults",
     "FaultError": "harness.faults",
     "Faults": "harness.faults",
     "HarnessError": "harness._errors",
     "HealthTimeout": "harness._errors",
     "ImageMissing": "harness._errors",
+    "Journal": "harness._journal",
     "PortInUse": "harness._errors",
     "Prometheus": "harness._prometheus",
     "PrometheusError": "harness._prometheus",
@@ -86,12 +89,14 @@ __all__ = [
     "ConfigError",
     "ConfigMissing",
     "DockerUnavailable",
+    "Exchange",
     "Fault",
     "FaultError",
     "Faults",
     "HarnessError",
     "HealthTimeout",
     "ImageMissing",
+    "Journal",
     "PortInUse",
     "Prometheus",
     "PrometheusError",

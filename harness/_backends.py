@@ -75,6 +75,9 @@ def release(worker: WorkerBackends) -> None:
         with contextlib.suppress(HarnessError):
             stack.toxiproxy.delete(stack.proxy_name(service, namespace))
             _events.emit("proxy deleted", proxy=stack.proxy_name(service, namespace))
+        if stack.topology.speaks_http(service):
+            with contextlib.suppress(HarnessError):
+                stack.http_layer.client.delete_route(stack.proxy_name(service, namespace))
     worker._addresses.clear()
 
 

@@ -49,7 +49,7 @@ import sys
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -82,6 +82,7 @@ class ExtraBackend(_Strict):
     """A backend the project's compose file defines; the harness treats it like a built-in."""
 
     port: int = Field(gt=0, lt=65536, description="the container port its clients connect to")
+    protocol: Literal["http", "tcp"] = "tcp"  # http: HTTP faults and the journal reach it
 
 
 class ServiceConfig(_Strict):
@@ -93,6 +94,7 @@ class ServiceConfig(_Strict):
     health: str | None = None
     needs: list[str] | None = None
     env: dict[str, str] = Field(default_factory=dict)
+    protocol: Literal["http", "tcp"] = "http"  # tcp: its callers' leg skips the HTTP layer
 
     @property
     def is_process(self) -> bool:

@@ -37,6 +37,7 @@ RECIPE_LABEL = "org.mediastack-harness.image"
 BUILD_STAGE_LABEL = "org.mediastack-harness.stage=build"
 BASE_TAG = "mediastack-harness/bookworm-base:minbase"
 NETFAULT_TAG = os.environ.get("HARNESS_NETFAULT_IMAGE", "mediastack-harness/netfault:local")
+HTTPFAULTS_TAG = os.environ.get("HARNESS_HTTPFAULTS_IMAGE", "mediastack-harness/httpfaults:local")
 PYTHON_TAG = "mediastack-harness/python:3.11-bookworm"
 DISTRIBUTION = "mediastack-harness"
 BLENDER_TAG = os.environ.get("HARNESS_BLENDER_IMAGE", "mediastack-harness/blender:5.0.1")
@@ -174,6 +175,19 @@ def recipes() -> dict[str, Recipe]:
             ),
             root=_shims(),
         ),
+        # the HTTP fault layer: always built here (no upstream image), on the stand-in's set
+        "httpfaults": Recipe(
+            "httpfaults",
+            HTTPFAULTS_TAG,
+            parent="python",
+            requirements=_requirements_file("toxiproxy"),
+            constraints=_constraints_file("toxiproxy"),
+            app=(
+                (mocks / "__init__.py", "mocks/__init__.py"),
+                (mocks / "toxiproxy", "mocks/toxiproxy"),
+                (mocks / "httpfaults", "mocks/httpfaults"),
+            ),
+        ),
         "netfault": Recipe("netfault", NETFAULT_TAG, parent="base"),
         # Debian's prometheus package (promtool included), for the optional Prometheus backend
         "prometheus": Recipe(
@@ -228,7 +242,7 @@ def needed(project: Project | None, backends: Sequence[str] | None = None) -> li
     stack = topology.for_project(project)
     every = recipes()
     by_tag = {recipe.tag: key for key, recipe in every.items()}
-    wanted = {"toxiproxy"}
+    wanted = {"toxiproxy", "httpfaults"}
     for service in stack.select(backends):
         if not service.own and service.image in by_tag:
             wanted.add(by_tag[service.image])

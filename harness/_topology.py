@@ -44,6 +44,7 @@ class Service(_Container):
 
     container_port: int = 0
     own: bool = False  # defined by the adopting project's compose file (compose builds its image)
+    http: bool = False  # speaks HTTP: its proxies pass through the HTTP fault layer
 
     @property
     def image(self) -> str:
@@ -80,6 +81,9 @@ def env_name(text: str) -> str:
 
 
 PROXY_SERVICE = "toxiproxy"
+HTTP_LAYER_SERVICE = "httpfaults"  # the HTTP fault layer, behind Toxiproxy
+FRONT_SERVICES = (PROXY_SERVICE, HTTP_LAYER_SERVICE)  # in front of every backend, always up
+PROTOCOL_LABEL = "org.mediastack-harness.protocol"
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,14 @@ class Topology:
                 f"unknown service under test {name!r}; declared: {known}"
             ) from None
 
+    def speaks_http(self, name: str) -> bool:
+        """Whether a backend or service under test speaks HTTP (its proxies pass through the
+        HTTP fault layer)."""
+        sut = self.under_test.get(name)
+        if sut is not None:
+            return sut.config.protocol == "http"
+        return self.get(name).http
+
     def select(self, names: Sequence[str] | None) -> list[Service]:
         """The named services (the project's defaults when `names` is empty), validated."""
         return [self.get(name) for name in (names or self.defaults or self.services)]
@@ -154,7 +166,8 @@ def _parse_service(name: str, spec: dict) -> Service:
     if len(ports) != 1:
         raise ValueError(f"service {name}: exactly one client-facing port must be published")
     container_port = int(str(ports[0]).rsplit(":", 1)[-1].split("/")[0])
-    return Service(name, match["var"], match["default"], container_port=container_port)
+    http = (spec.get("labels") or {}).get(PROTOCOL_LABEL) == "http"
+    return Service(name, match["var"], match["default"], container_port=container_port, http=http)
 
 
 def load(compose_file: Path | None = None) -> Topology:
@@ -174,7 +187,9 @@ def _load(compose_file: Path | None, project: Project | None) -> Topology:
         return packaged
     services = dict(packaged.services)
     for name, backend in project.config.extra_backends.items():
-        services[name] = Service(name, "", "", container_port=backend.port, own=True)
+        services[name] = Service(
+            name, "", "", container_port=backend.port, own=True, http=backend.protocol == "http"
+        )
     under_test = {
         name: UnderTest(name, spec, tuple(project.needs(name)))
         for name, spec in project.services.items()
@@ -192,6 +207,7 @@ def _parse(path: Path) -> Topology:
     """Parse the packaged compose file (no Docker needed)."""
     document = yaml.safe_load(path.read_text())
     specs = dict(document["services"])
+    specs.pop(HTTP_LAYER_SERVICE)
     proxy = _IMAGE_REF.match(str(specs.pop(PROXY_SERVICE)["image"]))
     if proxy is None:
         raise ValueError(f"service {PROXY_SERVICE}: image must be ${{HARNESS_..._IMAGE:-default}}")

@@ -20,6 +20,7 @@ from harness import _reaper as reaper
 from harness import _topology as topology
 from harness._errors import HarnessError
 from harness._stack import PROXY, Stack
+from harness._topology import FRONT_SERVICES
 from harness._toxiproxy import Proxy
 from harness.blender.cli import app as blender_app
 from harness.faults import FaultError, Faults, Target, container, http, kernel, tcp
@@ -157,7 +158,7 @@ def _shown(stack: Stack, health: dict[str, str], everything: bool) -> dict[str, 
     """The rows of `status`: the fault proxy, the project's backends and services under test,
     and any other service that has a container; with `everything`, every known service."""
     backends = [backend.name for backend in stack.topology.select(None)]
-    own = {PROXY, *backends, *stack.topology.under_test}
+    own = {*FRONT_SERVICES, *backends, *stack.topology.under_test}
     return {
         service: state
         for service, state in health.items()
@@ -320,13 +321,25 @@ def _faults() -> Faults:
 
 
 TCP_TYPES = (*tcp.TOXICS, "down")  # Toxiproxy's toxics as harness.faults.tcp lists them
+KINDS = (*TCP_TYPES, "http")
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    """`Name: value` options as a dict, or a one-line error naming the option."""
+    pairs = {}
+    for value in values or []:
+        name, colon, rest = value.partition(":")
+        if not colon or not name.strip():
+            raise FaultError(f"{option} takes 'Name: value', got {value!r}")
+        pairs[name.strip()] = rest.strip()
+    return pairs
 
 
 @fault_app.command("add")
 @one_line_errors
 def fault_add(
-    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(TCP_TYPES)}.")],
-    service: str,
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)} (or the service).")],
+    service: Annotated[str, typer.Argument(help="The service (or the kind: either order).")],
     ms: Annotated[
         float, typer.Option(help="latency: delay; timeout/reset_peer: after; slow_close: delay.")
     ] = 0,
@@ -337,26 +350,102 @@ def fault_add(
     delay_us: Annotated[int, typer.Option(help="slicer: delay between writes (µs).")] = 0,
     direction: Annotated[str, typer.Option(help="downstream, upstream or both.")] = "downstream",
     toxicity: Annotated[float, typer.Option(help="Share of connections affected (0..1).")] = 1.0,
+    status: Annotated[int | None, typer.Option(help="http: answer with this status.")] = None,
+    body: Annotated[str | None, typer.Option(help="http: the answer's body.")] = None,
+    header: Annotated[
+        list[str] | None, typer.Option(help="http: an answer header 'Name: value' (repeat).")
+    ] = None,
+    retry_after: Annotated[
+        float | None, typer.Option(help="http: the answer's Retry-After (s).")
+    ] = None,
+    delay_ms: Annotated[float | None, typer.Option(help="http: delay (ms).")] = None,
+    delay_max_ms: Annotated[
+        float | None, typer.Option(help="http: uniform delay up to this (ms).")
+    ] = None,
+    delay_sigma: Annotated[
+        float | None, typer.Option(help="http: lognormal delay, median --delay-ms.")
+    ] = None,
+    delay_at: Annotated[str | None, typer.Option(help="http: headers (default) or chunks.")] = None,
+    reset: Annotated[
+        str | None, typer.Option(help="http: reset before_headers or after_headers.")
+    ] = None,
+    truncate: Annotated[int | None, typer.Option(help="http: body bytes kept.")] = None,
+    corrupt: Annotated[bool, typer.Option(help="http: corrupt the body.")] = False,
+    body_rate: Annotated[float | None, typer.Option(help="http: body bytes/s.")] = None,
+    hang: Annotated[bool, typer.Option(help="http: hold requests until cleared.")] = False,
+    cut_after: Annotated[
+        int | None, typer.Option(help="http: cut after N SSE events/messages/chunks.")
+    ] = None,
+    method: Annotated[str | None, typer.Option(help="http: only this method.")] = None,
+    path: Annotated[str | None, typer.Option(help="http: only paths matching this glob.")] = None,
+    path_regex: Annotated[
+        str | None, typer.Option(help="http: only paths matching this regex.")
+    ] = None,
+    match_header: Annotated[
+        list[str] | None, typer.Option(help="http: only with header 'Name: glob' (repeat).")
+    ] = None,
+    body_contains: Annotated[
+        str | None, typer.Option(help="http: only bodies containing this.")
+    ] = None,
+    times: Annotated[int | None, typer.Option(help="http: only the next N requests.")] = None,
+    every: Annotated[int | None, typer.Option(help="http: only every Nth request.")] = None,
+    probability: Annotated[
+        float | None, typer.Option(help="http: each with this probability (0..1).")
+    ] = None,
 ) -> None:
-    """Add a TCP fault through the service's proxy (stays until `harness fault clear`)."""
-    faults = _faults()
+    """Add a TCP or HTTP fault through the service's proxy (stays until `harness fault clear`):
+    `harness fault add latency redis --ms 200`, `harness fault add litellm http --status 429
+    --retry-after 2 --path '/chat/completions' --times 2`."""
+    if kind not in KINDS and service in KINDS:
+        kind, service = service, kind
     how: dict[str, Any] = {"direction": direction, "toxicity": toxicity}
-    if kind == "down":
-        fault: Any = faults.down(service)
+    if kind == "http":
+        if delay_at not in (None, "headers", "chunks"):
+            raise FaultError(f"--delay-at is headers or chunks, got {delay_at!r}")
+        if reset not in (None, "before_headers", "after_headers"):
+            raise FaultError(f"--reset is before_headers or after_headers, got {reset!r}")
+        rule: dict[str, Any] = dict(
+            status=status,
+            body=body,
+            headers=_pairs(header, "--header"),
+            retry_after=retry_after,
+            delay_ms=delay_ms,
+            delay_max_ms=delay_max_ms,
+            delay_sigma=delay_sigma,
+            delay_at=delay_at,
+            reset=reset,
+            truncate=truncate,
+            corrupt=corrupt,
+            body_rate=body_rate,
+            hang=hang,
+            cut_after=cut_after,
+            method=method,
+            path=path,
+            path_regex=path_regex,
+            match_headers=_pairs(match_header, "--match-header"),
+            body_contains=body_contains,
+            times=times,
+            every=every,
+            probability=probability,
+        )
+        http.validate(topology.load(), service, rule)  # before any stack is needed
+        fault: Any = _faults().http(service, **rule)
+    elif kind == "down":
+        fault = _faults().down(service)
     elif kind == "latency":
-        fault = faults.latency(service, ms, jitter, **how)
+        fault = _faults().latency(service, ms, jitter, **how)
     elif kind == "bandwidth":
-        fault = faults.bandwidth(service, rate, **how)
+        fault = _faults().bandwidth(service, rate, **how)
     elif kind in ("timeout", "reset_peer"):
-        fault = getattr(faults, kind)(service, ms, **how)
+        fault = getattr(_faults(), kind)(service, ms, **how)
     elif kind == "slow_close":
-        fault = faults.slow_close(service, ms, **how)
+        fault = _faults().slow_close(service, ms, **how)
     elif kind == "slicer":
-        fault = faults.slicer(service, size, variation, delay_us, **how)
+        fault = _faults().slicer(service, size, variation, delay_us, **how)
     elif kind == "limit_data":
-        fault = faults.limit_data(service, size, **how)
+        fault = _faults().limit_data(service, size, **how)
     else:
-        raise FaultError(f"unknown TCP fault {kind!r}; known: {', '.join(TCP_TYPES)}")
+        raise FaultError(f"unknown fault {kind!r}; known: {', '.join(KINDS)}")
     console.print(f"added {fault.describe()}", highlight=False)
 
 
@@ -403,32 +492,6 @@ def fault_container(
     console.print(f"done: {getattr(_faults(), action)(service).describe()}", highlight=False)
 
 
-@fault_app.command("http")
-@one_line_errors
-def fault_http(
-    service: str,
-    status: Annotated[int | None, typer.Option(help="Answer with this status.")] = None,
-    delay_ms: Annotated[float | None, typer.Option(help="Delay each answer.")] = None,
-    malformed: Annotated[bool, typer.Option(help="Corrupt the body.")] = False,
-    drop: Annotated[bool, typer.Option(help="Close the connection without answering.")] = False,
-    times: Annotated[int | None, typer.Option(help="Only the next N requests.")] = None,
-    fraction: Annotated[float | None, typer.Option(help="Only this share of requests.")] = None,
-    path: Annotated[str | None, typer.Option(help="Only paths matching this regex.")] = None,
-) -> None:
-    """An HTTP fault rule in a mock (namespace `default`)."""
-    fault = _faults().http(
-        service,
-        status=status,
-        delay_ms=delay_ms,
-        malformed=malformed,
-        drop=drop,
-        times=times,
-        fraction=fraction,
-        path=path,
-    )
-    console.print(f"added {fault.describe()}", highlight=False)
-
-
 def _targets(stack: Stack, service: str | None) -> list[Target]:
     names = [service] if service else stack.topology.names
     containers = stack.containers()
@@ -461,10 +524,24 @@ def _active_faults(
             found.append(("container", target.service, str(state.get("Status"))))
             continue
         found += [("kernel", target.service, rule) for rule in _kernel_rules(target, strict)]
-        if target.service in http.MOCKS:
-            rules = http.rules(stack.direct_address(target.service).url, "default")
-            found += [("http", target.service, str(rule)) for rule in rules]
+    for name, route in _routes(stack, strict).items():
+        found += [("http", name, _rule_text(rule)) for rule in route["faults"]]
     return found
+
+
+def _routes(stack: Stack, strict: bool = True) -> dict[str, dict[str, Any]]:
+    """The HTTP fault layer's routes (none when it is not running and not `strict`)."""
+    try:
+        return stack.http_layer.client.routes()
+    except HarnessError:
+        if strict:
+            raise
+        return {}
+
+
+def _rule_text(rule: dict[str, Any]) -> str:
+    shown = {k: v for k, v in rule.items() if k not in ("id", "seed", "matched", "hits")}
+    return f"{rule['id']} {shown} hits {rule['hits']}/{rule['matched']}"
 
 
 @fault_app.command("list")
@@ -496,8 +573,9 @@ def fault_clear(
             tcp.clear_proxy(stack.toxiproxy, proxy)
     for target in _targets(stack, service):
         kernel.clear_namespace(target)
-        if target.service in http.MOCKS:
-            http.clear_rules(stack.direct_address(target.service).url, "default")
+    for route in _routes(stack):
+        if service is None or route.split("--", 1)[0] == service:
+            stack.http_layer.client.clear_faults(route)
     console.print(f"cleared {service or 'every service'}")
 
 

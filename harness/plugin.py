@@ -22,6 +22,7 @@ stack), `_test_env` (the stack before collection), `_exclusive` (exclusive tests
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -43,6 +44,7 @@ from harness import (
 from harness import _config as harness_config
 from harness._backends import NAMESPACE_HEADER, ServiceUnderTest, WorkerBackends
 from harness._errors import HarnessError
+from harness._journal import Journal
 from harness._optional import fixture_require
 from harness._prometheus import Prometheus
 from harness._stack import Stack
@@ -352,6 +354,23 @@ def faults(
         pytest.fail("faults survived the test: " + "; ".join(survived))
 
 
+@pytest.fixture
+def journal(stack: Stack, harness_namespace: str) -> Callable[[str], Journal]:
+    """`journal("litellm")`: the requests this test's worker sent to an HTTP backend (or a
+    service under test) since the test began, through the HTTP fault layer."""
+    client = stack.http_layer.client
+    marks = {name: int(route["journal"]) for name, route in client.routes().items()}
+
+    def journal_of(service: str) -> Journal:
+        stack.topology.reachable(service)
+        if not stack.topology.speaks_http(service):
+            raise FaultError(f"{service} does not speak HTTP: no journal keeps its requests")
+        route = stack.proxy_name(service, harness_namespace)
+        return Journal(client, route, marks.get(route, 0))
+
+    return journal_of
+
+
 # -- exclusive tests: a fair reader/writer lock over the shared stack, across workers -----------
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
@@ -373,4 +392,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         services = _reached.services(item, FIXTURE_SERVICES, backends)
         for service in services or shared.running_services():
             report.sections.append((f"harness logs: {service}", shared.logs(service)))
+        marks = item.stash.get(JOURNAL_MARKS, None)
+        if marks is not None and backends is not None:
+            report.sections += _requests(shared, backends.namespace, marks)
     return report
+
+
+JOURNAL_MARKS = pytest.StashKey[dict[str, int]]()  # each route's newest exchange at the call
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    shared = item.config.stash.get(ACTIVE_STACK, None)
+    if shared is not None and "stack" in getattr(item, "fixturenames", ()):
+        with contextlib.suppress(HarnessError):
+            routes = shared.http_layer.client.routes()
+            item.stash[JOURNAL_MARKS] = {name: int(r["journal"]) for name, r in routes.items()}
+
+
+def _requests(stack: Stack, namespace: str, marks: dict[str, int]) -> list[tuple[str, str]]:
+    """A failed test's requests to each HTTP backend through its worker's routes, one line each
+    (as report sections, beside the services' logs)."""
+    sections = []
+    with contextlib.suppress(HarnessError):
+        client = stack.http_layer.client
+        for name in client.routes():
+            service, _, owner = name.partition("--")
+            if owner != namespace:
+                continue
+            journal = Journal(client, name, marks.get(name, 0)).entries()[-200:]
+            if journal:
+                lines = "\n".join(exchange.line() for exchange in journal)
+                sections.append((f"harness logs: {service} requests", lines))
+    return sections

@@ -17,6 +17,7 @@ from harness._compose import Compose
 from harness._stack import addresses, health, lifecycle, scraping
 from harness._stack.addresses import Address
 from harness._stack.health import Progress
+from harness._stack.http_layer import HttpLayer
 from harness._stack.inspection import Inspector
 from harness._stack.lifecycle import Lifecycle
 from harness._stack.proxies import PROXY, Proxies
@@ -68,7 +69,10 @@ class Stack:
         self.compose = Compose(project, files, run_env, directory)
         self._inspector = Inspector(project, self.topology, self.compose)
         # late-bound: a test may replace `upstream` on the instance
-        self._proxies = Proxies(self._inspector, lambda service: self.upstream(service))
+        self.http_layer = HttpLayer(self._inspector)
+        self._proxies = Proxies(
+            self._inspector, lambda service: self.upstream(service), self.http_layer
+        )
         self._starter = UnderTestStarter(owner, self.compose, self._inspector, self._proxies)
         self._lifecycle = Lifecycle(self.compose, self._inspector, self._proxies, self._starter)
 

@@ -163,7 +163,7 @@ def direct(inspector: Inspector, service: str) -> Address:
     if service in inspector.topology.under_test:
         return under_test(inspector, service)
     spec = inspector.topology.get(service)
-    container = _running(inspector, service)
+    container = running(inspector, service)
     address = published(container, spec.container_port)
     if address is None:
         raise HarnessError(f"service {service} publishes no port in stack {inspector.project}")
@@ -178,16 +178,16 @@ def upstream(inspector: Inspector, service: str) -> str:
         port = _own_port(inspector, service)
         if topology.under_test[service].is_process:
             return f"{HOST_GATEWAY}:{port}"
-        return f"{_network_ip(inspector, service)}:{port}"
+        return f"{network_ip(inspector, service)}:{port}"
     spec = topology.get(service)
-    return f"{_network_ip(inspector, service)}:{spec.container_port}"
+    return f"{network_ip(inspector, service)}:{spec.container_port}"
 
 
-def _network_ip(inspector: Inspector, service: str) -> str:
+def network_ip(inspector: Inspector, service: str) -> str:
     """The running container's address on the stack's network: numeric, so Toxiproxy dials it
     without a DNS lookup (a stopped container's name can take seconds to fail, holding up the
     stand-in's resolver for every proxy); re-pointed after a restart (`Proxies.sync`)."""
-    container = _running(inspector, service)  # a proxy in front of nothing would only refuse
+    container = running(inspector, service)  # a proxy in front of nothing would only refuse
     networks = container.attrs["NetworkSettings"]["Networks"] or {}
     backend = networks.get(f"{inspector.project}_backend") or {}
     address = backend.get("IPAddress") or ""
@@ -202,7 +202,7 @@ def under_test(inspector: Inspector, service: str) -> Address:
     port = _own_port(inspector, service)
     if inspector.topology.under_test[service].is_process:
         return Address(process_host(), port)
-    address = published(_running(inspector, service), port)
+    address = published(running(inspector, service), port)
     if address is None:
         raise HarnessError(f"service {service} publishes no port in stack {inspector.project}")
     return address
@@ -221,7 +221,8 @@ def _own_port(inspector: Inspector, service: str) -> int:
     return int(container.labels[_overlay.APP_PORT_LABEL])
 
 
-def _running(inspector: Inspector, service: str) -> Container:
+def running(inspector: Inspector, service: str) -> Container:
+    """The service's running container, or a one-line error."""
     container = inspector.containers().get(service)
     if container is None or container.status != "running":
         raise HarnessError(f"service {service} is not running in stack {inspector.project}")

@@ -83,9 +83,7 @@ def wait_healthy(
             time.sleep(0.1)  # one sparse list call a poll: cheap
 
 
-def own_check(
-    inspector: Inspector, name: str, every: float = 0.5
-) -> Callable[[], bool] | None:
+def own_check(inspector: Inspector, name: str, every: float = 0.5) -> Callable[[], bool] | None:
     """The container's own healthcheck, run by the harness (docker exec, as Docker runs
     it), at most once per `every` seconds: True when it passes. None without a CMD /
     CMD-SHELL healthcheck. (An engine may never run it itself: Podman without systemd.)"""

@@ -10,7 +10,7 @@ from docker.models.containers import Container
 
 from harness import _docker, _labels, _process
 from harness._compose import Compose
-from harness._topology import PROXY_SERVICE, Topology
+from harness._topology import FRONT_SERVICES, Topology
 
 _HEALTH_IN_STATUS = re.compile(r"\((?P<health>healthy|unhealthy|health: starting)\)")
 
@@ -60,7 +60,7 @@ class Inspector:
     def health(self) -> dict[str, str]:
         """Each service's state: healthy, starting, unhealthy, exited, stopped, or missing."""
         containers = self.containers()
-        names = [PROXY_SERVICE, *self.topology.names]
+        names = [*FRONT_SERVICES, *self.topology.names]
         states = {name: _health(containers.get(name)) for name in names}
         for name, sut in self.topology.under_test.items():
             if sut.is_process:

@@ -20,7 +20,7 @@ from harness._stack.inspection import Inspector
 from harness._stack.proxies import POOL_LABEL, PROXY, Proxies, pool_range, pool_size
 from harness._stack.scraping import PROMETHEUS
 from harness._stack.starter import UnderTestStarter
-from harness._topology import Topology
+from harness._topology import FRONT_SERVICES, Topology
 
 
 def compose_files(topology: Topology) -> list[Path]:
@@ -82,10 +82,10 @@ class Lifecycle:
                 if PROMETHEUS in names:  # its configuration, copied in before it starts
                     compose.create([PROMETHEUS])
                     _prometheus_config.push(self.inspector.project)
-                compose.up([PROXY, *names])
+                compose.up([*FRONT_SERVICES, *names])
                 health.wait_healthy(
                     self.inspector,
-                    [PROXY, *names],
+                    [*FRONT_SERVICES, *names],
                     timeout=timeout,
                     progress=progress,
                     since=began,

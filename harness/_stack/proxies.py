@@ -18,6 +18,7 @@ from harness import _events
 from harness._errors import HarnessError
 from harness._stack import addresses
 from harness._stack.addresses import Address
+from harness._stack.http_layer import HttpLayer
 from harness._stack.inspection import Inspector
 from harness._topology import PROXY_SERVICE, UnderTest
 from harness._toxiproxy import Proxy, ProxyExists, ToxiproxyClient, ToxiproxyError
@@ -57,18 +58,18 @@ def pool_size(backends: int, under_test: Sequence[UnderTest], clients: int | Non
 class Proxies:
     """One stack's proxies; `upstream(service)` says where Toxiproxy reaches each backend."""
 
-    def __init__(self, inspector: Inspector, upstream: Callable[[str], str]) -> None:
+    def __init__(
+        self, inspector: Inspector, upstream: Callable[[str], str], layer: HttpLayer | None
+    ) -> None:
         self._inspector = inspector
         self._upstream = upstream
+        self.layer = layer  # None: every proxy dials its backend itself (no HTTP faults)
         self.client: ToxiproxyClient | None = None  # made at first use
         self.pool: dict[int, Address] | None = None  # container port -> client address, once read
         self._defaults: dict[str, Address] = {}  # each service's default proxy, once asked
 
     def _container(self):  # type: ignore[no-untyped-def]
-        container = self._inspector.containers().get(PROXY)
-        if container is None or container.status != "running":
-            raise HarnessError(f"stack {self._inspector.project} has no running {PROXY}")
-        return container
+        return addresses.running(self._inspector, PROXY)
 
     def api(self) -> Address:
         """Where this machine reaches this stack's Toxiproxy API (the port the engine
@@ -142,6 +143,8 @@ class Proxies:
         self._defaults.clear()
         self.client = None
         self.pool = None
+        if self.layer is not None:
+            self.layer.clear()
 
     def ensure(self, services: Sequence[str], namespace: str | None = None) -> dict[str, Address]:
         """Create (or keep) one proxy per service in `namespace`; returns their addresses.
@@ -156,7 +159,7 @@ class Proxies:
         for service in services:
             name = self.name(service, namespace)
             if name not in existing:
-                upstream = self._upstream(service)
+                upstream = self._leg(name, service)
                 existing[name] = (
                     self._create(name, "0.0.0.0:0", upstream)
                     if inside
@@ -166,6 +169,14 @@ class Proxies:
             service: self._address(existing[self.name(service, namespace)], inside)
             for service in services
         }
+
+    def _leg(self, name: str, service: str) -> str:
+        """Where the proxy `name` dials: an HTTP service's route on the HTTP fault layer (made
+        or re-pointed at the backend now), else the backend itself."""
+        backend = self._upstream(service)
+        if self.layer is None or not self._inspector.topology.speaks_http(service):
+            return backend
+        return self.layer.route(name, backend)
 
     def _create(self, name: str, listen: str, upstream: str) -> Proxy:
         try:
@@ -209,19 +220,19 @@ class Proxies:
         return pool[proxy.port]
 
     def sync(self) -> None:
-        """Point every proxy at its backend's current address (a restarted container may get
-        another); a backend that is not running keeps its proxies as they are."""
-        current: dict[str, str] = {}
+        """Point every proxy (and its route on the HTTP layer) at its backend's current address
+        (a restarted container may get another); a backend that is not running keeps its
+        proxies as they are."""
+        topology = self._inspector.topology
         for proxy in self.toxiproxy.proxies().values():
             service = proxy.name.split("--", 1)[0]
-            topology = self._inspector.topology
             sut = topology.under_test.get(service)
-            if service in topology.services or (sut is not None and not sut.is_process):
-                if service not in current:
-                    try:
-                        current[service] = self._upstream(service)
-                    except HarnessError:
-                        current[service] = proxy.upstream  # down: nothing to point at
-                if proxy.upstream != current[service]:
-                    self.toxiproxy.update(proxy.name, upstream=current[service])
-                    _events.emit("proxy re-pointed", proxy=proxy.name, upstream=current[service])
+            if service not in topology.services and (sut is None or sut.is_process):
+                continue
+            try:
+                leg = self._leg(proxy.name, service)
+            except HarnessError:
+                continue  # down: nothing to point at
+            if proxy.upstream != leg:
+                self.toxiproxy.update(proxy.name, upstream=leg)
+                _events.emit("proxy re-pointed", proxy=proxy.name, upstream=leg)

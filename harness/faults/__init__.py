@@ -5,7 +5,7 @@
         ...
     faults.loss("redis", percent=20)                     # kernel, real packets
     faults.pause("chromadb")                             # container
-    faults.http("cablecast", status=503, times=2)        # HTTP, through the mock's control API
+    faults.http("litellm", status=429, retry_after=2, path="/chat/completions", times=2)  # HTTP
     faults.clear()                                       # revert everything, newest first
 
 Every method applies the fault at once and returns it; each fault is also a context manager.
@@ -14,7 +14,7 @@ Every method applies the fault at once and returns it; each fault is also a cont
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from docker.errors import NotFound
 
@@ -23,7 +23,7 @@ from harness.faults import http, kernel, tcp
 from harness.faults._base import Fault, FaultError, UnsupportedByKernel
 from harness.faults._target import Target
 from harness.faults.container import ContainerFault
-from harness.faults.http import HttpFault
+from harness.faults.http import HttpFault, validate
 from harness.faults.kernel import Delay, Loss, Partition, RateLimit
 from harness.faults.process import ProcessFault
 from harness.faults.tcp import Direction, Down, Toxic
@@ -48,7 +48,7 @@ class Faults:
         self.shared_guard = shared_guard
         self.applied: list[Fault] = []
         self.touched: dict[str, Target] = {}
-        self.http_services: set[str] = set()
+        self.routes: set[str] = set()  # routes of the HTTP fault layer a rule was put on
         self.touched_processes: set[str] = set()
         self.links: set[str] = set()  # proxies between a service under test and its backends
         self.history: list[dict[str, Any]] = []  # every fault applied, for reports
@@ -235,16 +235,53 @@ class Faults:
         """Restart the container and wait until it is healthy again."""
         return self._container(service, "restart")
 
-    # -- HTTP, through the mocks' control API -----------------------------------------------
-    def http(self, service: str, **rule: Any) -> HttpFault:
-        """A fault rule in a mock: `status`, `delay_ms`/`delay_max_ms`, `malformed`, `drop`;
-        scoped by `times`, `fraction`, `path` (regex) or `method`."""
-        self.stack.topology.get(service)
-        namespace = self.namespace or "default"
-        control = self.stack.direct_address(service).url
-        fault = HttpFault(service, control, namespace, rule)
+    # -- HTTP, through the HTTP fault layer behind this namespace's proxies -------------------
+    def http(
+        self,
+        service: str,
+        *,
+        status: int | None = None,
+        body: str | None = None,
+        headers: dict[str, str] | None = None,
+        retry_after: float | None = None,
+        delay_ms: float | None = None,
+        delay_max_ms: float | None = None,
+        delay_sigma: float | None = None,
+        delay_at: Literal["headers", "chunks"] | None = None,
+        reset: Literal["before_headers", "after_headers"] | None = None,
+        truncate: int | None = None,
+        corrupt: bool = False,
+        body_rate: float | None = None,
+        hang: bool = False,
+        cut_after: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        path_regex: str | None = None,
+        match_headers: dict[str, str] | None = None,
+        body_contains: str | None = None,
+        times: int | None = None,
+        every: int | None = None,
+        probability: float | None = None,
+        via: str | None = None,
+    ) -> HttpFault:
+        """An HTTP rule on `service` for this namespace's requests (`via`: as in `toxic`).
+
+        Does one thing: `status` (with `body`, `headers`, `retry_after`), `hang` until cleared,
+        `reset` before or after the headers, `truncate` the body to N bytes, `corrupt` it, send
+        it at `body_rate` bytes/s, or `cut_after` N SSE events / WebSocket messages / chunks; a
+        `delay_ms` (fixed; uniform up to `delay_max_ms`; lognormal with `delay_sigma`) before the
+        headers or, with `delay_at="chunks"`, between body chunks, alone or with another.
+        Matches `method`, `path` (glob) or `path_regex`, `match_headers` (name -> glob) and
+        `body_contains`; hits the next `times`, every `every`-th, or with `probability`."""
+        rule = {
+            key: value for key, value in locals().items() if key not in ("self", "service", "via")
+        }
+        self._require_proxy(service)
+        validate(self.stack.topology, service, rule)  # before any proxy is made
+        route = self._proxy_for(service, via)
+        fault = HttpFault(self.stack.http_layer.client, service, route, rule)
         self._apply(fault)
-        self.http_services.add(service)
+        self.routes.add(route)
         return fault
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -283,10 +320,6 @@ class Faults:
                 found.append(f"{target.service}: container {state.get('Status')}")
             else:
                 found += [f"{target.service}: {rule}" for rule in kernel.inspect(target)]
-        for service in self.http_services:
-            control = self.stack.direct_address(service).url
-            found += [
-                f"{service}: http rule {r['id']}"
-                for r in http.rules(control, self.namespace or "default")
-            ]
+        if self.routes:
+            found += http.leftovers(self.stack.http_layer.client, sorted(self.routes))
         return found

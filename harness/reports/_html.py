@@ -22,6 +22,7 @@ pre { background: #f6f6f6; padding: 0.5em; overflow-x: auto; max-height: 20em; }
 svg .lane, svg .axis { font: 12px system-ui, sans-serif; fill: #444; }
 svg .grid { stroke: #eee; } svg .exclusive { fill: #7e57c2; fill-opacity: 0.15; }
 svg .fault { fill: #ff9800; }
+svg .hit { fill: #6a1b9a; stroke: #fff; stroke-width: 0.5; }
 .legend span { display: inline-block; width: 1em; height: 0.8em; margin: 0 0.3em 0 1em; }
 """
 SLOWEST = 10

@@ -1,5 +1,6 @@
 """The run's timeline as inline SVG: a lane per worker, tests as bars colored by outcome, fault
-windows on the lane of the worker that applied them, exclusive sections across every lane."""
+windows on the lane of the worker that applied them with a dot for each request an HTTP fault
+touched, exclusive sections across every lane."""
 
 from __future__ import annotations
 
@@ -94,5 +95,24 @@ def render(report: dict[str, Any]) -> str:
             f'<rect class="fault" x="{x(start):.1f}" y="{y + 2}" width="{width:.1f}" height="5">'
             f"<title>{escape(_text.fault(event))}</title></rect>"
         )
+    for event in events:
+        if event.get("kind") == HIT:
+            y = lane(event["worker"]) if event["worker"] in workers else TOP
+            parts.append(
+                f'<circle class="hit" cx="{x(float(event["time"])):.1f}" cy="{y + 4.5}" r="4">'
+                f"<title>{escape(hit_text(event))}</title></circle>"
+            )
     parts.append("</svg>")
     return "".join(parts)
+
+
+HIT = "http fault hit"  # a request an HTTP fault touched (harness.faults.http)
+
+
+def hit_text(event: dict[str, Any]) -> str:
+    """`litellm POST /chat/completions: 429 (status, rule r1)`."""
+    result = event.get("status") if event.get("outcome") in ("complete", "answered") else None
+    return (
+        f"{event.get('service')} {event.get('method')} {event.get('path')}: "
+        f"{result or event.get('outcome')} ({event.get('action')}, rule {event.get('rule')})"
+    )

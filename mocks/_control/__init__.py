@@ -1,13 +1,15 @@
-"""Shared harness control plane for mocks: journal, fault injection, namespaces, JSON logs.
+"""Shared harness control plane for mocks: journal, flags, namespaces, JSON logs.
+
+HTTP faults are not injected here: the HTTP fault layer (mocks/httpfaults) in front of every
+HTTP backend does that.
 
 from harness.mocks._control import ControlPlane, install_control, namespace_of
 control = install_control(app, service="comfyui", on_reset=reset_namespace)
 """
 
 from ._cli import mock_arg_parser, serve
-from ._faults import FaultSpec
 from ._install import install_control
-from ._middleware import ControlMiddleware, mangle
+from ._middleware import ControlMiddleware
 from ._namespace import DEFAULT_NAMESPACE, NAMESPACE_HEADER, clean_namespace, namespace_of
 from ._plane import ControlPlane
 from ._routes import plane_of
@@ -19,11 +21,9 @@ __all__ = [
     "WEBSOCKET",
     "ControlMiddleware",
     "ControlPlane",
-    "FaultSpec",
     "Route",
     "clean_namespace",
     "install_control",
-    "mangle",
     "mock_arg_parser",
     "namespace_of",
     "plane_of",

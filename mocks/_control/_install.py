@@ -17,11 +17,11 @@ def install_control(
     seed: int | None = None,
     journal_cap: int = 500,
 ) -> ControlPlane:
-    """Add /__harness routes and the journal/fault middleware (outermost) to `app`.
+    """Add /__harness routes and the journal middleware (outermost) to `app`.
 
     `on_reset(ns)` is called on POST /__harness/reset with the namespace to clear (None = all);
-    it may be sync or async. The middleware wraps the whole Starlette stack so that drop faults
-    can close uvicorn's socket directly.
+    it may be sync or async. The middleware wraps the whole Starlette stack so that the journal
+    sees every request and its final status (also the 500 of an unhandled error).
     """
     plane = ControlPlane(service, on_reset=on_reset, seed=seed, journal_cap=journal_cap)
     app.state.harness_control = plane

@@ -1,4 +1,4 @@
-"""ControlPlane: per-namespace journal, fault rules, flags and seeded RNG of one mock."""
+"""ControlPlane: per-namespace journal, flags and seeded RNG of one mock."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._faults import FaultBook
 from ._journal import Journal
 
 ResetHook = Callable[[str | None], Any]
@@ -23,7 +22,6 @@ class NamespaceState:
     """Harness-side state of one namespace."""
 
     journal: Journal
-    faults: FaultBook = field(default_factory=FaultBook)
     flags: dict[str, Any] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -78,7 +76,7 @@ class ControlPlane:
         return list(self._spaces)
 
     async def reset(self, ns: str | None) -> None:
-        """Clear journal, faults, flags and RNG of `ns` (all when None), then the mock's state."""
+        """Clear journal, flags and RNG of `ns` (all when None), then the mock's state."""
         targets = list(self._spaces) if ns is None else [ns]
         for name in targets:
             self._spaces.pop(name, None)

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import HTTPException, Query, Request
 from starlette.requests import HTTPConnection
 
-from ._faults import FaultSpec
 from ._namespace import namespace_of
 from ._plane import ControlPlane
 from ._table import Route
@@ -51,24 +50,6 @@ async def reset(request: Request, all: bool = False) -> dict[str, Any]:
     return {"reset": ns if ns is not None else "*"}
 
 
-async def add_fault(spec: FaultSpec, request: Request) -> dict[str, Any]:
-    return plane_of(request).state(namespace_of(request)).faults.add(spec).as_dict()
-
-
-async def list_faults(request: Request) -> list[dict[str, Any]]:
-    return plane_of(request).state(namespace_of(request)).faults.list()
-
-
-async def clear_faults(request: Request) -> dict[str, int]:
-    return {"deleted": plane_of(request).state(namespace_of(request)).faults.clear()}
-
-
-async def delete_fault(rule_id: str, request: Request) -> dict[str, str]:
-    if not plane_of(request).state(namespace_of(request)).faults.remove(rule_id):
-        raise HTTPException(404, f"no fault rule {rule_id}")
-    return {"deleted": rule_id}
-
-
 async def get_flags(request: Request) -> dict[str, Any]:
     return plane_of(request).flags(namespace_of(request))
 
@@ -88,10 +69,6 @@ ROUTES: tuple[Route, ...] = (  # in the order of matching
     Route("GET", PREFIX + "/requests", requests),
     Route("DELETE", PREFIX + "/requests", clear_requests),
     Route("POST", PREFIX + "/reset", reset),
-    Route("POST", PREFIX + "/faults", add_fault, status_code=201),
-    Route("GET", PREFIX + "/faults", list_faults),
-    Route("DELETE", PREFIX + "/faults", clear_faults),
-    Route("DELETE", PREFIX + "/faults/{rule_id}", delete_fault),
     Route("GET", PREFIX + "/flags", get_flags),
     Route("POST", PREFIX + "/flags", set_flags),
 )

@@ -1,4 +1,4 @@
-"""HTTP faults through the mocks' control API, scenarios, isolation between workers, the CLI."""
+"""Scenarios, isolation between workers, the CLI (HTTP faults: test_faults_http.py)."""
 
 from __future__ import annotations
 
@@ -14,46 +14,12 @@ import httpx
 import pytest
 import redis
 
+from harness import LITELLM_MASTER_KEY
 from harness._stack import Stack
 from harness.faults import Faults
 from harness.faults.scenario import Scenario
 
 pytestmark = pytest.mark.faults
-
-
-def test_http_status_for_the_next_two_requests(mock_http, faults: Faults) -> None:
-    comfy = mock_http("comfyui")
-    faults.http("comfyui", status=503, times=2)
-    assert [comfy.get("/system_stats").status_code for _ in range(3)] == [503, 503, 200]
-
-
-def test_http_delay_malformed_and_drop(mock_http, faults: Faults) -> None:
-    cablecast = mock_http("cablecast")
-    with faults.http("cablecast", delay_ms=300, times=1):
-        start = time.perf_counter()
-        cablecast.get("/cablecastapi/v1/shows")
-        assert time.perf_counter() - start >= 0.3
-    with faults.http("comfyui", malformed=True, times=1), pytest.raises(json.JSONDecodeError):
-        json.loads(mock_http("comfyui").get("/system_stats").text)
-    with faults.http("comfyui", drop=True, times=1), pytest.raises(httpx.TransportError):
-        mock_http("comfyui").get("/system_stats")
-
-
-def test_http_fault_is_scoped_to_this_workers_namespace(
-    stack: Stack, mock_http, faults: Faults
-) -> None:
-    faults.http("comfyui", status=500)
-    other = httpx.get(
-        f"{stack.address('comfyui').url}/system_stats",
-        headers={"X-Harness-Namespace": "someone-else"},
-    )
-    assert other.status_code == 200
-    assert mock_http("comfyui").get("/system_stats").status_code == 500
-
-
-def test_http_fault_on_a_real_backend_is_refused(faults: Faults) -> None:
-    with pytest.raises(Exception, match="need a mock with a control API"):
-        faults.http("redis", status=500)
 
 
 def test_scenario_plays_steps_in_order_with_seeded_values(redis_client, faults: Faults) -> None:
@@ -164,10 +130,22 @@ def test_cli_reproduces_faults_on_a_running_stack(stack: Stack, tmp_path: Path) 
     assert "latency" in listing and "statistic" in listing and listing.count("harness-") >= 3
     bad = harness("fault", "loss", "redis", "150%")
     assert bad.returncode == 1 and "loss must be within" in bad.stderr
+    http = ["fault", "add", "litellm", "http", "--status", "429", "--retry-after", "2"]
+    assert harness(*http, "--path", "/v1/chat/completions", "--times", "2").returncode == 0
+    chat = f"{stack.address('litellm').url}/v1/chat/completions"
+    body = {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}]}
+    auth = {"Authorization": f"Bearer {LITELLM_MASTER_KEY}"}
+    answers = [httpx.post(chat, json=body, headers=auth, timeout=30) for _ in range(3)]
+    assert [a.status_code for a in answers] == [429, 429, 200]
+    assert answers[0].headers["retry-after"] == "2"
+    assert "http" in harness("fault", "list").stdout
+    refused = harness("fault", "add", "litellm", "http", "--status", "700")
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert "status must be 100..599" in refused.stderr
     assert harness("fault", "clear").returncode == 0
     assert statistics.median(_pings(client)) < 0.05
     listing = harness("fault", "list").stdout
-    assert "latency" not in listing and "harness-" not in listing
+    assert "latency" not in listing and "harness-" not in listing and "http" not in listing
     scenario = tmp_path / "s.yaml"
     scenario.write_text(
         "seed: 1\nsteps:\n  - {at: 0, fault: latency, service: comfyui, ms: 300}\n"

@@ -13,7 +13,7 @@ from harness import _config as config
 from harness import _images as images
 from harness import cli
 
-EVERY = ["base", "python", "redis", "chromadb", "litellm", "toxiproxy", "netfault"]
+EVERY = ["base", "python", "redis", "chromadb", "litellm", "toxiproxy", "httpfaults", "netfault"]
 EVERY += ["prometheus", "mocks", "blender"]
 runner = CliRunner()
 OWN_COMPOSE = """\
@@ -39,29 +39,44 @@ def test_redis_and_cablecast_need_their_images_the_proxys_and_the_parents_only(
     tmp_path: Path,
 ) -> None:
     chosen = project(tmp_path, 'backends = ["redis", "cablecast"]\n')
-    assert images.needed(chosen) == ["base", "python", "redis", "toxiproxy", "mocks"]
+    assert images.needed(chosen) == ["base", "python", "redis", "toxiproxy", "httpfaults", "mocks"]
     # what Stack.up checks: the images its containers run, not the parents
     assert images.stack_images(images.needed(chosen)) == [
         "redis:7.0.15-bookworm",
         "ghcr.io/shopify/toxiproxy:2.12.0",
+        "mediastack-harness/httpfaults:local",
         "mediastack-harness/mocks:local",
     ]
 
 
 def test_the_three_mocks_share_one_image(tmp_path: Path) -> None:
     chosen = project(tmp_path, 'backends = ["comfyui", "wan2gp", "cablecast"]\n')
-    assert images.needed(chosen) == ["base", "python", "toxiproxy", "mocks"]
+    assert images.needed(chosen) == ["base", "python", "toxiproxy", "httpfaults", "mocks"]
 
 
 def test_prometheus_only_when_chosen(tmp_path: Path) -> None:
     chosen = project(tmp_path, 'backends = ["redis", "prometheus"]\n')
-    assert images.needed(chosen) == ["base", "python", "redis", "toxiproxy", "prometheus"]
+    assert images.needed(chosen) == [
+        "base",
+        "python",
+        "redis",
+        "toxiproxy",
+        "httpfaults",
+        "prometheus",
+    ]
 
 
 def test_blender_when_the_project_configures_an_add_on(tmp_path: Path) -> None:
     section = 'backends = ["comfyui"]\n[tool.mediastack-harness.blender]\naddon = "my_addon"\n'
     chosen = project(tmp_path, section)
-    assert images.needed(chosen) == ["base", "python", "toxiproxy", "mocks", "blender"]
+    assert images.needed(chosen) == [
+        "base",
+        "python",
+        "toxiproxy",
+        "httpfaults",
+        "mocks",
+        "blender",
+    ]
     assert "mediastack-harness/blender:5.0.1" not in images.stack_images(images.needed(chosen))
 
 
@@ -73,15 +88,30 @@ def test_an_extra_backend_and_services_under_test_are_compose_s_to_build(tmp_pat
     )
     chosen = project(tmp_path, section)
     assert "postgres" in chosen.backends and "api" in chosen.services
-    assert images.needed(chosen) == ["base", "python", "redis", "toxiproxy"]
+    assert images.needed(chosen) == ["base", "python", "redis", "toxiproxy", "httpfaults"]
 
 
 def test_every_built_in_by_default_and_some_when_named(tmp_path: Path) -> None:
     default = project(tmp_path, "seed = 1\n")  # no `backends`: every built-in but prometheus
-    expected = ["base", "python", "redis", "chromadb", "litellm", "toxiproxy", "mocks"]
+    expected = [
+        "base",
+        "python",
+        "redis",
+        "chromadb",
+        "litellm",
+        "toxiproxy",
+        "httpfaults",
+        "mocks",
+    ]
     assert images.needed(default) == expected
     assert images.needed(None) == expected  # no project: the packaged stack's defaults
-    assert images.needed(default, ["redis"]) == ["base", "python", "redis", "toxiproxy"]
+    assert images.needed(default, ["redis"]) == [
+        "base",
+        "python",
+        "redis",
+        "toxiproxy",
+        "httpfaults",
+    ]
 
 
 def test_netfault_is_never_a_projects_it_is_built_on_first_use(tmp_path: Path) -> None:
@@ -102,7 +132,7 @@ def test_an_image_override_still_maps_to_its_recipe(
 ) -> None:
     monkeypatch.setenv("HARNESS_REDIS_IMAGE", "redis:7.2-bookworm")
     chosen = project(tmp_path, 'backends = ["redis"]\n')
-    assert images.needed(chosen) == ["base", "python", "redis", "toxiproxy"]
+    assert images.needed(chosen) == ["base", "python", "redis", "toxiproxy", "httpfaults"]
     assert images.stack_images(["redis"]) == ["redis:7.2-bookworm"]
 
 

@@ -15,6 +15,9 @@ from harness.reports import _writer as writer
 from harness.reports._collect import RunCollector
 
 CAUSE = "httpx.ConnectError: [Errno 111] Connection refused"
+REQUESTS = ("harness logs: litellm requests", "POST /v1/chat/completions 429 answered (fault r1)")
+HIT = {"service": "litellm", "proxy": "litellm--gw0", "rule": "r1", "action": "status"}
+HIT |= {"method": "POST", "path": "/v1/chat/completions", "status": 429, "outcome": "answered"}
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -57,7 +60,7 @@ def _run(tmp_path: Path) -> Path:
     for nodeid, worker, start, end, fails in plan:
         collector.add(_report(nodeid, "setup", t0 + start, t0 + start + 0.1, worker))
         message = f"    client = Client(url)\nE   {CAUSE}\n" if fails else ""
-        logs = [("harness logs: wan2gp", "Running on local URL")] if fails else []
+        logs = [("harness logs: wan2gp", "Running on local URL"), REQUESTS] if fails else []
         call = _report(
             nodeid, "call", t0 + start + 0.1, t0 + end - 0.1, worker,
             failed=fails, longreprtext=message, sections=logs,
@@ -70,6 +73,7 @@ def _run(tmp_path: Path) -> Path:
         {"time": t0 + 1.2, "worker": "gw1", "kind": "exclusive entered", "test": "k"},
         {"time": t0 + 4.4, "worker": "gw1", "kind": "exclusive left", "test": "k"},
         {"time": t0 + 6, "worker": "gw0", "test": "p", "kind": "fault applied", **latency},
+        {"time": t0 + 6.5, "worker": "gw0", "test": "p", "kind": "http fault hit", **HIT},
         {"time": t0 + 7, "worker": "gw1", "kind": "proxy re-pointed", "proxy": "wan2gp--gw0"},
         {"time": t0 + 10, "worker": "gw0", "test": "p", "kind": "fault cleared", **latency},
     ]
@@ -91,11 +95,16 @@ def test_chromium_renders_the_failures_first_and_the_timeline(tmp_path: Path) ->
     assert CAUSE in dom[failures:timeline] and "wan2gp--gw0" in dom[failures:timeline]
     assert "latency 500 ms ±50 on comfyui, downstream, gw0" in dom
     assert dom.count('class="test ') == 4 and 'class="exclusive"' in dom
+    assert "litellm requests" in dom[failures:timeline]  # the requests the failed test made
+    assert 'class="hit"' in dom  # the request the HTTP fault touched, on its worker's lane
+    assert "litellm POST /v1/chat/completions: 429 (status, rule r1)" in dom[timeline:]
     shot = tmp_path / "report.png"
     subprocess.run(
         [*browser, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120
     )
     colors = Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 20) or []
     painted = {rgb for count, rgb in colors if count >= 50}
-    # the timeline's bars and overlays were painted: passed, failed, the fault window
+    # the timeline's bars and overlays were painted: passed, failed, the fault window, a hit
     assert {(0x4C, 0xAF, 0x50), (0xD3, 0x2F, 0x2F), (0xFF, 0x98, 0x00)} <= painted
+    dots = {rgb for count, rgb in colors if count >= 10}  # a dot is small
+    assert any(abs(r - 0x6A) < 24 and g < 0x50 and abs(b - 0x9A) < 24 for r, g, b in dots)

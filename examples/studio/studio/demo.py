@@ -4,8 +4,13 @@ Creates a project, creates N episodes concurrently (each with an Idempotency-Key
 sent twice), follows every episode's Server-Sent Events to the terminal event (one stream is cut
 after a few events and resumed with Last-Event-ID), checks numbering and the published VODs,
 uses the WebSocket tools and prints figures. With --scenarios it also checks a failing episode,
-faults injected into the mocks and a wrong/restored ComfyUI address (this changes the studio's
-configuration for a moment). Exit status 1 when a check fails.
+HTTP faults injected in front of the mocks and a wrong/restored ComfyUI address (this changes the
+studio's configuration for a moment). Exit status 1 when a check fails.
+
+The faults go through the harness stack the studio runs on (`--project`, default the stack of
+`harness up`): `harness.Faults` puts HTTP rules on its HTTP fault layer, on the links the service
+under test `--via` (default `studio`) reaches the backends through. Run it from the directory of
+the studio's `pyproject.toml` (the harness reads the project's configuration there).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 import uuid
@@ -127,14 +133,20 @@ async def tools_demo(base: str, project_id: str, checks: Checks) -> None:
         checks.check(bad["ok"] is False and "tool" in bad["error"], f"unknown tool -> {bad}")
 
 
-async def scenarios(client: httpx.AsyncClient, checks: Checks) -> None:
+async def scenarios(
+    client: httpx.AsyncClient, checks: Checks, stack: str, via: str | None = "studio"
+) -> None:
     """Failure keeps its number, injected faults are retried, a wrong address fails clearly.
 
-    Mock addresses and the namespace come from the studio's own GET /config; faults are set
-    through the mocks' control plane in that namespace.
+    Mock addresses and the namespace come from the studio's own GET /config. The faults are
+    rules of the HTTP fault layer of the harness stack `stack`, on the links `via` reaches
+    ComfyUI and Cablecast through (None: the stack's default proxies), and only hit requests
+    that carry the studio's namespace; they are cleared once the faulted episode has ended.
     """
+    from harness import Faults, Stack  # the harness only for this part (not in the image)
+
     config = (await client.get("/config")).json()
-    ns = {config["namespace_header"]: config["namespace"]}
+    ours = {config["namespace_header"]: config["namespace"]}
     project = (await client.post("/projects", json={"name": "Scenarios"})).json()
     path = f"/projects/{project['id']}/episodes"
 
@@ -152,15 +164,25 @@ async def scenarios(client: httpx.AsyncClient, checks: Checks) -> None:
         (doomed["number"], after["number"], events[-1].event) == (1, 2, "completed"),
         "the failed episode kept number 1, the next one got 2 and completed",
     )
-    async with httpx.AsyncClient(headers=ns, timeout=10) as mocks:
-        for url, rule in (
-            (config["comfyui_url"], {"status": 500, "times": 2, "path": "^/prompt$"}),
-            (config["cablecast_url"], {"drop": True, "times": 1, "path": "/shows$"}),
-            (config["cablecast_url"], {"status": 503, "times": 2, "path": "/status$"}),
-        ):
-            resp = await mocks.post(f"{url}/__harness/faults", json=rule)
-            resp.raise_for_status()
-    _, events = await run_episode("Under faults")
+    faults = Faults(Stack(stack))
+    try:
+        faults.http(
+            "comfyui", status=500, times=2, path_regex="^/prompt$", match_headers=ours, via=via
+        )
+        faults.http(  # the connection closed before any response byte
+            "cablecast",
+            reset="before_headers",
+            times=1,
+            path_regex="/shows$",
+            match_headers=ours,
+            via=via,
+        )
+        faults.http(
+            "cablecast", status=503, times=2, path_regex="/status$", match_headers=ours, via=via
+        )
+        _, events = await run_episode("Under faults")
+    finally:
+        faults.clear()
     retries = [
         ln
         for ln in (await client.get("/metrics")).text.splitlines()
@@ -190,8 +212,14 @@ async def scenarios(client: httpx.AsyncClient, checks: Checks) -> None:
     )
 
 
-async def run(base: str, episodes: int, with_scenarios: bool = False) -> int:
-    """The whole demo; returns the exit status."""
+async def run(
+    base: str,
+    episodes: int,
+    with_scenarios: bool = False,
+    stack: str = "hx-local",
+    via: str | None = "studio",
+) -> int:
+    """The whole demo; returns the exit status (`stack`, `via`: see `scenarios`)."""
     checks = Checks()
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         health = await client.get("/health")
@@ -281,7 +309,7 @@ async def run(base: str, episodes: int, with_scenarios: bool = False) -> int:
         print(f"{episodes} episodes created and completed in {elapsed:.1f}s")
         if with_scenarios:
             print("scenarios:")
-            await scenarios(client, checks)
+            await scenarios(client, checks, stack, via)
     print("PASS" if checks.failures == 0 else f"{checks.failures} check(s) FAILED")
     return 0 if checks.failures == 0 else 1
 
@@ -294,10 +322,31 @@ def main() -> None:
     parser.add_argument(
         "--scenarios",
         action="store_true",
-        help="also: failed episode, faults injected into the mocks, wrong/restored address",
+        help="also: failed episode, HTTP faults in front of the mocks, wrong/restored address",
+    )
+    parser.add_argument(
+        "--project",
+        default=os.environ.get("HARNESS_UP_PROJECT") or "hx-local",
+        help="--scenarios: the harness stack the studio runs on (default: `harness up`'s)",
+    )
+    parser.add_argument(
+        "--via",
+        default="studio",
+        help="--scenarios: the service under test the studio runs as, whose links to the "
+        "backends get the faults ('' for the stack's default proxies)",
     )
     args = parser.parse_args()
-    sys.exit(asyncio.run(run(args.base.rstrip("/"), args.episodes, args.scenarios)))
+    sys.exit(
+        asyncio.run(
+            run(
+                args.base.rstrip("/"),
+                args.episodes,
+                args.scenarios,
+                args.project,
+                args.via or None,
+            )
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -70,132 +69,18 @@ def test_namespaces_are_isolated(base: str, namespace: str) -> None:
         httpx.Client(base_url=base, headers={H: namespace + "-a"}) as a,
         httpx.Client(base_url=base, headers={H: namespace + "-b"}) as b,
     ):
-        a.post("/__harness/faults", json={"status": 500})
+        a.post("/__harness/flags", json={"k": 1})
         a.get("/echo")
-        assert a.get("/echo").status_code == 500
-        assert b.get("/echo").status_code == 200
+        assert a.get("/echo").json()["ns"] == namespace + "-a"
+        assert b.get("/echo").json()["ns"] == namespace + "-b"
         assert len(a.get("/__harness/requests").json()) == 2
         assert [e["status"] for e in b.get("/__harness/requests").json()] == [200]
-        assert b.get("/__harness/faults").json() == []
+        assert a.get("/__harness/flags").json() == {"k": 1}
+        assert b.get("/__harness/flags").json() == {}
 
 
-def test_status_fault_for_next_n_requests(client: httpx.Client) -> None:
-    rule = client.post("/__harness/faults", json={"status": 503, "times": 2})
-    assert rule.status_code == 201
-    body = rule.json()
-    assert body["status"] == 503 and body["times"] == 2 and body["id"]
-    first = client.get("/echo")
-    assert first.status_code == 503
-    assert first.json()["error"]["rule"] == body["id"]
-    assert client.get("/items/3").status_code == 503
-    assert client.get("/echo").status_code == 200
-    assert client.get("/__harness/faults").json() == []
-    statuses = [e["status"] for e in client.get("/__harness/requests").json()]
-    assert statuses == [503, 503, 200]
-
-
-def test_path_regex_and_method_scope_a_rule(client: httpx.Client) -> None:
-    client.post("/__harness/faults", json={"status": 418, "path": r"^/items/\d+$", "method": "get"})
-    assert client.get("/items/5").status_code == 418
-    assert client.get("/echo").status_code == 200
-    assert client.post("/echo").status_code == 200
-    assert client.get("/items/6").status_code == 418  # no `times`: stays active
-    assert len(client.get("/__harness/faults").json()) == 1
-
-
-def test_fixed_delay(client: httpx.Client) -> None:
-    client.post("/__harness/faults", json={"delay_ms": 300, "times": 1})
-    t0 = time.monotonic()
-    r = client.get("/echo")
-    assert r.status_code == 200
-    assert time.monotonic() - t0 >= 0.3
-    assert client.get("/__harness/faults").json() == []
-
-
-def test_random_delay_bounds(client: httpx.Client) -> None:
-    client.post("/__harness/faults", json={"delay_ms": 100, "delay_max_ms": 200, "times": 3})
-    for _ in range(3):
-        t0 = time.monotonic()
-        assert client.get("/echo").status_code == 200
-        assert time.monotonic() - t0 >= 0.1
-
-
-def test_malformed_body_keeps_status_and_content_type(client: httpx.Client) -> None:
-    good = client.get("/echo").content
-    client.post("/__harness/faults", json={"malformed": True, "times": 1})
-    r = client.get("/echo")
-    assert r.status_code == 200
-    assert r.headers["content-type"] == "application/json"
-    assert r.content != good
-    assert r.content.startswith(good[: len(good) // 2])
-    with pytest.raises(json.JSONDecodeError):
-        r.json()
-    assert client.get("/echo").json()["method"] == "GET"
-
-
-def test_malformed_status_fault_body(client: httpx.Client) -> None:
-    client.post("/__harness/faults", json={"status": 502, "malformed": True, "times": 1})
-    r = client.get("/echo")
-    assert r.status_code == 502
-    with pytest.raises(json.JSONDecodeError):
-        r.json()
-
-
-def test_drop_closes_connection_without_response(client: httpx.Client) -> None:
-    client.post("/__harness/faults", json={"drop": True, "times": 1, "path": "^/echo$"})
-    with pytest.raises(httpx.RemoteProtocolError):
-        client.get("/echo")
-    assert client.get("/echo").status_code == 200
-    entries = client.get("/__harness/requests", params={"path": "/echo"}).json()
-    assert [e["status"] for e in entries] == [0, 200]
-    assert "fault" in entries[0] and "fault" not in entries[1]
-
-
-def test_fraction_is_roughly_honoured(client: httpx.Client) -> None:
-    client.post("/__harness/faults", json={"status": 500, "fraction": 0.5})
-    codes = [client.get("/echo").status_code for _ in range(200)]
-    assert 60 <= codes.count(500) <= 140
-    assert set(codes) == {200, 500}
-
-
-def _fraction_pattern(base: str, ns: str) -> list[int]:
-    with httpx.Client(base_url=base, headers={H: ns}) as c:
-        c.post("/__harness/reset")
-        c.post("/__harness/faults", json={"status": 500, "fraction": 0.5})
-        return [c.get("/echo").status_code for _ in range(64)]
-
-
-def test_seeded_rng_makes_fractions_reproducible(mock_server: Callable[..., str]) -> None:
-    first = mock_server("_control", "--seed", "42")
-    second = mock_server("_control", "--seed", "42")
-    other = mock_server("_control", "--seed", "43")
-    pattern = _fraction_pattern(first, "seeded")
-    assert pattern == _fraction_pattern(second, "seeded")
-    assert pattern == _fraction_pattern(first, "seeded")  # reset restarts the RNG
-    assert pattern != _fraction_pattern(other, "seeded")
-
-
-def test_delete_fault_rules(client: httpx.Client) -> None:
-    a = client.post("/__harness/faults", json={"status": 500}).json()["id"]
-    client.post("/__harness/faults", json={"status": 501})
-    assert client.delete(f"/__harness/faults/{a}").json() == {"deleted": a}
-    assert client.delete(f"/__harness/faults/{a}").status_code == 404
-    assert client.get("/echo").status_code == 501
-    assert client.delete("/__harness/faults").json() == {"deleted": 1}
-    assert client.get("/echo").status_code == 200
-
-
-@pytest.mark.parametrize(
-    "spec",
-    [{}, {"path": "("}, {"status": 99}, {"fraction": 1.5}, {"delay_ms": 5, "delay_max_ms": 1}],
-)
-def test_invalid_fault_specs_are_rejected(client: httpx.Client, spec: dict[str, object]) -> None:
-    assert client.post("/__harness/faults", json=spec).status_code == 422
-    assert client.get("/__harness/faults").json() == []
-
-
-def test_control_routes_are_not_faulted_or_journaled(client: httpx.Client) -> None:
-    client.post("/__harness/faults", json={"status": 500})
+def test_control_routes_are_not_journaled(client: httpx.Client) -> None:
+    client.post("/__harness/flags", json={"k": 1})
     assert client.get("/__harness/health").status_code == 200
     assert client.get("/__harness/requests").json() == []
 
@@ -207,17 +92,14 @@ def test_reset_clears_only_the_callers_namespace(base: str, namespace: str) -> N
     ):
         for c in (a, b):
             c.get("/echo")
-            c.post("/__harness/faults", json={"delay_ms": 1})
             c.post("/__harness/flags", json={"k": 1})
         assert a.post("/__harness/reset").json() == {"reset": namespace}
         assert a.get("/__harness/requests").json() == []
-        assert a.get("/__harness/faults").json() == []
         assert a.get("/__harness/flags").json() == {}
         state = a.get("/state").json()
         assert state["counts"] == {}
         assert state["resets"][namespace] == 1
         assert b.get("/state").json()["counts"] == {"echo": 1}
-        assert len(b.get("/__harness/faults").json()) == 1
         assert b.get("/__harness/flags").json() == {"k": 1}
 
 
@@ -226,19 +108,23 @@ def test_flags_merge_and_delete(client: httpx.Client) -> None:
     assert client.post("/__harness/flags", json={"a": None}).json() == {"b": "x"}
 
 
-def test_websocket_journal_and_rejection_fault(base: str, namespace: str) -> None:
+def test_websocket_journal(base: str, namespace: str) -> None:
     url = base.replace("http://", "ws://") + "/ws"
     ws = websocket.create_connection(url, header=[f"{H}: {namespace}"], timeout=10)
     ws.send("hi")
     assert ws.recv() == "hi"
     ws.close()
     with httpx.Client(base_url=base, headers={H: namespace}) as c:
-        c.post("/__harness/faults", json={"status": 503, "path": "^/ws$", "times": 1})
-        with pytest.raises(websocket.WebSocketBadStatusException) as exc:
-            websocket.create_connection(url, header=[f"{H}: {namespace}"], timeout=10)
-        assert exc.value.status_code == 503
         entries = c.get("/__harness/requests", params={"method": "WEBSOCKET"}).json()
-        assert [e["status"] for e in entries] == [101, 503]
+        assert [(e["path"], e["status"]) for e in entries] == [("/ws", 101)]
+        assert "fault" not in entries[0]
+
+
+def test_mocks_have_no_fault_routes(client: httpx.Client) -> None:
+    """HTTP faults belong to the HTTP fault layer in front of the mock, not to the mock."""
+    assert client.post("/__harness/faults", json={"status": 500}).status_code == 404
+    assert client.get("/__harness/faults").status_code == 404
+    assert client.get("/echo").status_code == 200
 
 
 def test_one_json_log_line_per_request(capsys: pytest.CaptureFixture[str]) -> None:

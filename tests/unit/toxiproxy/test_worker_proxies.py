@@ -32,6 +32,7 @@ def stack(toxiproxy: ToxiproxyProcess, echo: EchoServer) -> Iterator[Stack]:
     backend = Address("127.0.0.1", echo.server_address[1])
     stack.upstream = lambda service: str(backend)  # type: ignore[method-assign]
     # the stand-in runs on this machine: its pool ports are reached as they are
+    stack._proxies.layer = None  # no HTTP fault layer here: proxies dial the echo server
     stack._proxies.pool = {port: Address("127.0.0.1", port) for port in _free_ports(4)}
     yield stack
     stack.toxiproxy.close()

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 import websockets
-from harness import Stack
-from harness.faults import Toxic
+from harness import ServiceUnderTest, Stack
+from harness.faults import Faults, Toxic
 
 from studio.demo import Sse, read_sse
-from tests.integration.conftest import Studio
+from tests.integration.conftest import CHARACTERS, Studio
 
 pytestmark = pytest.mark.streaming
 
@@ -37,6 +39,43 @@ def test_sse_cut_by_the_proxy_resumes_with_last_event_id(studio: Studio, stack: 
     full = asyncio.run(cut_then_resume())
     assert full[-1].event == "completed"
     assert [e.id for e in seen] == [e.id for e in full]  # nothing missed, nothing twice
+
+
+@pytest.mark.faults
+def test_an_http_cut_of_the_declared_studio_resumes_with_last_event_id(
+    under_test: Callable[[str], ServiceUnderTest], faults: Faults, journal: Any
+) -> None:
+    """The studio as the harness runs it (`[services.studio]`), faulted for its callers: its
+    SSE stream is cut after two events by the HTTP fault layer, and the reader resumes."""
+    studio = under_test("studio")
+    project = httpx.post(f"{studio.url}/projects", json={"name": "cut"}, timeout=30).json()["id"]
+    body = {"title": "Pilot", "premise": "a pilot and a mechanic race a storm"}
+    episode = httpx.post(
+        f"{studio.url}/projects/{project}/episodes", json={**body, "characters": CHARACTERS},
+        timeout=30,
+    ).json()["id"]  # fmt: skip
+    path = f"/episodes/{episode}/events"
+    faults.http("studio", cut_after=2, path="/episodes/*/events", times=1)
+    seen: list[str] = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream("GET", f"{studio.url}{path}", timeout=60) as response,
+    ):
+        for line in response.iter_lines():
+            if line.startswith("id:"):
+                seen.append(line.removeprefix("id:").strip())
+    assert len(seen) == 2
+
+    async def resume_then_all() -> tuple[list[Sse], list[Sse]]:
+        async with httpx.AsyncClient(base_url=studio.url) as client:
+            rest = await asyncio.wait_for(read_sse(client, path, last_id=seen[-1]), 180)
+            return rest, await read_sse(client, path)
+
+    rest, full = asyncio.run(resume_then_all())
+    assert full[-1].event == "completed"
+    assert seen + [e.id for e in rest] == [e.id for e in full]  # nothing missed, nothing twice
+    cut, resumed = journal("studio").find(method="GET", path="/episodes/*/events")[:2]
+    assert (cut.outcome, resumed.header("last-event-id")) == ("cut", seen[-1])
 
 
 def test_50_concurrent_sse_streams_each_see_every_event(studio_fleet: Studio) -> None:
