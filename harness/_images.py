@@ -175,13 +175,13 @@ def recipes() -> dict[str, Recipe]:
             ),
             root=_shims(),
         ),
-        # the HTTP fault layer: always built here (no upstream image), on the stand-in's set
+        # the HTTP fault layer: always built here (no upstream image)
         "httpfaults": Recipe(
             "httpfaults",
             HTTPFAULTS_TAG,
             parent="python",
-            requirements=_requirements_file("toxiproxy"),
-            constraints=_constraints_file("toxiproxy"),
+            requirements=_requirements_file("httpfaults"),
+            constraints=_constraints_file("httpfaults"),
             app=(
                 (mocks / "__init__.py", "mocks/__init__.py"),
                 (mocks / "toxiproxy", "mocks/toxiproxy"),

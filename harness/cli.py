@@ -20,7 +20,7 @@ from harness import _reaper as reaper
 from harness import _topology as topology
 from harness._errors import HarnessError
 from harness._stack import PROXY, Stack
-from harness._topology import FRONT_SERVICES
+from harness._topology import FRONT_SERVICES, HTTP_LAYER_SERVICE
 from harness._toxiproxy import Proxy
 from harness.blender.cli import app as blender_app
 from harness.faults import FaultError, Faults, Target, container, http, kernel, tcp
@@ -179,6 +179,8 @@ def _print_status(stack: Stack, *, faults: bool = True, everything: bool = False
             address = "-"
         elif service == PROXY:  # the fault proxy's own API
             address = f"{stack.proxy_api()} (API)"
+        elif service == HTTP_LAYER_SERVICE:  # the HTTP fault layer's own API
+            address = f"{stack.http_layer.api()} (API)"
         elif service in stack.topology.under_test:  # the project's own, behind its own proxy
             address = f"{stack.address(service).url} (under test)"
         else:

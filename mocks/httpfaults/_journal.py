@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 BODY_HEAD = 1024  # bytes of each body a journal entry keeps
-KEPT = 5000  # entries a route keeps
+KEPT = 1000  # exchanges a route keeps, the newest
 
 
 @dataclass

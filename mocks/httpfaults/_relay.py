@@ -226,7 +226,7 @@ class Relay:
         while data := await self.client_reader.read(READ):
             if self.tunnel:
                 upstream.write(data)
-                await upstream.drain()
+                await _drained(upstream)
                 continue
             upgraded = False
             try:
@@ -241,7 +241,7 @@ class Relay:
             await self._advance(data)
             if upgraded:
                 self.tunnel = True
-            await upstream.drain()
+            await _drained(upstream)
 
     async def _advance(self, data: bytes) -> None:
         if self.decided:
@@ -343,7 +343,7 @@ class Relay:
                     head_sent = True
                     await self._head(exchange, events, rule, parser)  # type: ignore[arg-type]
                 await self._body(pieces, exchange, rule, events)  # type: ignore[arg-type]
-            await client.drain()
+            await _drained(client)
             if events.done:
                 parser = None
                 if exchange.status is not None and 100 <= exchange.status < 200:
@@ -454,6 +454,16 @@ class Relay:
             self.awaiting.popleft()
         self._record(exchange, outcome)
         raise _Closed(outcome)
+
+
+async def _drained(writer: asyncio.StreamWriter) -> None:
+    """Wait for the peer only when the write buffer is past its high-water mark (an `await
+    drain()` per chunk costs a trip through the loop even when nothing is queued)."""
+    transport = writer.transport
+    if transport.get_write_buffer_size() > transport.get_write_buffer_limits()[1]:
+        await writer.drain()
+    elif transport.is_closing():
+        raise ConnectionResetError("the peer has gone")
 
 
 def _reshapes(rule: Rule) -> bool:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from harness._stack import Stack
+from harness._topology import FRONT_SERVICES
 
 pytestmark = pytest.mark.smoke
 
@@ -76,5 +77,6 @@ def test_comfyui_and_wan2gp_and_cablecast_speak_their_protocols(mock_http) -> No
 
 def test_addresses_are_loopback_only(stack: Stack) -> None:
     for service in stack.running_services():
-        if service != "toxiproxy":
+        if service not in FRONT_SERVICES:
             assert stack.address(service).host == "127.0.0.1"
+    assert stack.http_layer.api().host == stack.proxy_api().host == "127.0.0.1"

@@ -187,15 +187,15 @@ def test_status_shows_the_projects_own_backends_and_the_rest_on_all(tmp_path: Pa
     try:
         started = run("up")
         assert started.returncode == 0, started.stderr
-        assert rows(started.stdout) == ["toxiproxy", "redis", "sessions"]
+        assert rows(started.stdout) == ["toxiproxy", "httpfaults", "redis", "sessions"]
         status = run("status")
         assert status.returncode == 0, status.stderr
-        assert rows(status.stdout) == ["toxiproxy", "redis", "sessions"]
+        assert rows(status.stdout) == ["toxiproxy", "httpfaults", "redis", "sessions"]
         assert all("healthy" in _row(status.stdout, name) for name in ("redis", "sessions"))
         everything = run("status", "--all")
         assert everything.returncode == 0, everything.stderr
         shown = rows(everything.stdout)
-        assert shown[:3] == ["toxiproxy", "redis", "chromadb"] and "sessions" in shown
+        assert shown[:4] == ["toxiproxy", "httpfaults", "redis", "chromadb"] and "sessions" in shown
         assert "prometheus" in shown and "missing" in _row(everything.stdout, "cablecast")
     finally:
         run("down")

@@ -51,6 +51,7 @@ def engine_images(engines: dict[str, _engines.Engine]) -> dict[str, _engines.Eng
     tags = (
         stack.get("redis").image,
         stack.proxy_image,
+        images.HTTPFAULTS_TAG,
         images.NETFAULT_TAG,
         images.BASE_TAG,
     )
@@ -138,7 +139,7 @@ def test_a_harness_init_project_runs_on_the_engine(
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
-    assert re.search(r"\b5 passed\b", output), output[-3000:]
+    assert re.search(r"\b6 passed\b", output), output[-3000:]
     assert _labelled(engine, new_project_name(uid)) == []
 
 

@@ -56,7 +56,7 @@ def test_four_workers_share_one_stack_and_it_is_removed(inner_pytest) -> None:
     assert len(workers) == 4, record
     assert len(projects) == 1, projects
     assert len(container_sets) == 1
-    assert len(next(iter(container_sets))) == 2  # redis and the toxiproxy in front of it
+    assert len(next(iter(container_sets))) == 3  # redis, the toxiproxy and the HTTP layer
     assert reaper.leftovers(projects.pop()) == {}
 
 

@@ -126,7 +126,7 @@ def python_images() -> dict[str, images.Recipe]:
 
 def test_every_python_image_has_a_lock_that_pins_each_requirement_of_its_wheelhouse() -> None:
     recipes = python_images()
-    assert recipes.keys() == {"chromadb", "litellm", "toxiproxy", "mocks", "blender"}
+    assert recipes.keys() == {"chromadb", "litellm", "toxiproxy", "httpfaults", "mocks", "blender"}
     for key, recipe in recipes.items():
         assert recipe.constraints == _paths.stack_dir() / "images" / key / "constraints.txt"
         wheelhouse = [*recipe.requirements, *images._MARKER_TRAP]

@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import time
 
+import httpx
 import pytest
 import redis
 
-from harness import Faults, UnsupportedByKernel, WorkerBackends, wait_for
+from harness import Faults, Stack, UnsupportedByKernel, WorkerBackends, wait_for
 
 
 def _round_trip_ms(client: redis.Redis) -> float:
@@ -67,3 +68,22 @@ def test_a_kernel_fault_drops_packets_or_says_why_not(
     assert not _answers(client)  # every packet to Redis is dropped, the proxy's included
     faults.clear()
     wait_for(lambda: _answers(client), 30, "redis to answer once the loss is cleared")
+
+
+def test_an_http_fault_reaches_a_client_through_the_layer(stack: Stack, worker_id: str) -> None:
+    """Client → a published pool port → Toxiproxy → a route of the HTTP fault layer → an HTTP
+    server on the stack's network (Toxiproxy's own API stands in for an HTTP backend): the path
+    of every HTTP backend's proxies, on this engine."""
+    toxiproxy = stack.containers()["toxiproxy"]
+    network = toxiproxy.attrs["NetworkSettings"]["Networks"][f"{stack.project}_backend"]
+    name = f"probe--{worker_id}"
+    route = stack.http_layer.route(name, f"{network['IPAddress']}:8474")
+    address = stack._proxies.expose(name, route)
+    stack.http_layer.client.add_fault(name, {"status": 503, "times": 1})
+    answers = [httpx.get(f"{address.url}/version", timeout=10) for _ in range(2)]
+    assert [a.status_code for a in answers] == [503, 200]
+    journal = stack.http_layer.client.journal(name)
+    assert [(e["path"], e["status"], e["outcome"]) for e in journal] == [
+        ("/version", 503, "answered"),
+        ("/version", 200, "complete"),
+    ]

@@ -4,6 +4,8 @@ rule (reporting its hits as events), `Journal` reads a route from a mark."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -15,6 +17,7 @@ from harness._journal import Journal
 from harness.faults import FaultError
 from harness.faults.http import HttpFault, check, leftovers
 from tests.unit.httpfaults.conftest import Route
+from tests.unit.mocks.conftest import free_port
 
 
 @pytest.fixture
@@ -80,3 +83,10 @@ def test_the_journal_reads_from_its_mark_and_finds(client: HttpFaultsClient, rou
     assert journal.count(faulted=False) == 2 and journal.count(status=200, path="/echo") == 1
     assert [e.target for e in journal][-1] == "/echo?x=1"
     assert posts[0].line().startswith("POST /v1/chat/completions 429 answered (fault r1 status)")
+
+
+def test_the_containers_healthcheck_says_whether_the_api_answers(layer: str) -> None:
+    port = layer.rsplit(":", 1)[1]
+    command = [sys.executable, "-m", "harness.mocks.httpfaults", "--check", "--port"]
+    assert subprocess.run([*command, port], timeout=30).returncode == 0
+    assert subprocess.run([*command, str(free_port())], timeout=30).returncode == 1
