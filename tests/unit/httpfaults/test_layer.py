@@ -23,7 +23,8 @@ def _seen(route: Route) -> int:
 def test_bytes_pass_unchanged_and_the_journal_records_each_exchange(route: Route) -> None:
     big = httpx.get(f"{route.url}/big", params={"kb": 512})
     assert big.content == bytes(range(256)) * 2048
-    posted = httpx.post(f"{route.url}/echo", json={"model": "gpt-4o"}, headers={"X-Trace": "1"})
+    body = b'{"model":"gpt-4o"}'
+    posted = httpx.post(f"{route.url}/echo", content=body, headers={"X-Trace": "1"})
     assert posted.json()["body"] == '{"model":"gpt-4o"}'
     first, second = route.journal()
     assert (first["method"], first["path"], first["status"]) == ("GET", "/big", 200)
