@@ -42,9 +42,9 @@ def pool_range(size: int) -> str:
 
 def pool_size(backends: int, under_test: Sequence[UnderTest], clients: int | None = None) -> int:
     """How many proxy ports to publish: `HARNESS_PROXY_PORTS`, else a default proxy and one per
-    client (`clients`: the run's xdist workers; else each core) for every backend, the links of
-    services under test run as processes, their default proxies, and a few for tests' own
-    namespaces."""
+    client (`clients`: the run's xdist workers; else each core) for every backend and every
+    service under test, the links of services under test run as processes, and a few for tests'
+    own namespaces."""
     explicit = os.environ.get(POOL_SIZE_VAR, "").strip()
     if explicit:
         if not explicit.isdigit() or not 1 <= int(explicit) <= 2000:
@@ -52,7 +52,8 @@ def pool_size(backends: int, under_test: Sequence[UnderTest], clients: int | Non
         return int(explicit)
     clients = clients or os.cpu_count() or 2
     links = sum(len(sut.needs) for sut in under_test if sut.is_process)
-    return backends * (clients + 1) + links + len(under_test) + 8
+    # each worker (and the default) may take a proxy per backend and per service under test
+    return (backends + len(under_test)) * (clients + 1) + links + 8
 
 
 class Proxies:
