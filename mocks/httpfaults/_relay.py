@@ -176,6 +176,10 @@ class Relay:
         self.pending = bytearray()
         self.body = bytearray()
         self.tunnel = False  # after an upgrade (or bytes that are not HTTP): bytes as they come
+        # a reshaped response's progress (reset at its head), and an upgraded one's messages
+        self.sent = self.chunks = 0
+        self.sse: _SseEvents | None = None
+        self.messages = _WebSocketMessages()
 
     # -- the connection ------------------------------------------------------------------------
     async def run(self) -> None:
@@ -432,8 +436,7 @@ class Relay:
             client.write(data)
             await client.drain()
             return
-        counter = getattr(self, "messages", None) or _WebSocketMessages()
-        self.messages = counter
+        counter = self.messages
         before = counter.count
         ends = counter.ends(data)
         if counter.count >= rule.spec.cut_after:
