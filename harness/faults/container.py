@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from docker.errors import NotFound
+from docker.errors import APIError, NotFound
+from docker.models.containers import Container
 
+from harness import _events
 from harness.faults._base import Fault, require
 from harness.faults._target import Target
 
 Action = Literal["stop", "kill", "pause", "restart"]
 ACTIONS: tuple[Action, ...] = ("stop", "kill", "pause", "restart")
+
+# Docker picks a restarted container's host ports anew from its own allocator, which knows
+# nothing of ports other programs hold (another engine's published block, a client socket);
+# it tries 10 ports per start, so each start again moves 10 further.
+_PORT_TAKEN = ("address already in use", "port is already allocated")
+_START_ATTEMPTS = 6
 
 
 class ContainerFault(Fault):
@@ -52,7 +60,7 @@ class ContainerFault(Fault):
         if state.get("Paused"):
             self.target.container.unpause()
         elif not state.get("Running"):
-            self.target.container.start()
+            start(self.target.service, self.target.container)
         self.target.wait_healthy(self.health_timeout)
 
     def describe(self) -> dict[str, Any]:
@@ -68,6 +76,19 @@ def recover(target: Target) -> bool:
     if state.get("Paused"):
         target.container.unpause()
     else:
-        target.container.start()
+        start(target.service, target.container)
     target.wait_healthy()
     return True
+
+
+def start(service: str, container: Container) -> None:
+    """Start a stopped container, starting again while the engine reports that the host port it
+    chose is held by another program (each start moves its allocator past the ports it tried)."""
+    for attempt in range(1, _START_ATTEMPTS + 1):
+        try:
+            container.start()
+            return
+        except APIError as error:
+            if attempt == _START_ATTEMPTS or not any(t in str(error) for t in _PORT_TAKEN):
+                raise
+            _events.emit("port taken", service=service, attempt=attempt, error=str(error))

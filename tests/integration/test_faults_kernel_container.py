@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
+import docker.errors
 import pytest
 import redis
 
@@ -117,6 +121,37 @@ def test_container_fault_breaks_then_recovers(
     fault.clear()  # started / unpaused and healthy again
     client = redis.Redis(host=target.address.host, port=target.address.port)
     assert client.ping()
+
+
+@contextmanager
+def _held_ports(host: str, first: int, count: int) -> Iterator[None]:
+    """Listen on `count` ports from `first` on, as another program would (one already taken is
+    held by someone else: just as good)."""
+    with ExitStack() as sockets:
+        for port in range(first, first + count):
+            listener = sockets.enter_context(socket.socket())
+            try:
+                listener.bind((host, port))
+                listener.listen()
+            except OSError:
+                continue
+        yield
+
+
+@pytest.mark.exclusive_stack  # no other test's container takes a port from the engine meanwhile
+def test_a_killed_container_comes_back_past_host_ports_other_programs_hold(
+    faults: Faults, isolated_service
+) -> None:
+    target = isolated_service("redis")
+    last = target.address.port  # the engine's allocator hands out the ports after it next
+    fault = faults.kill(target)
+    with _held_ports(target.address.host, last + 1, 25):
+        # the engine alone tries 10 ports per start, then gives up (moby's maxAllocatePortAttempts)
+        with pytest.raises(docker.errors.APIError, match="address already in use"):
+            target.docker.start()
+        fault.clear()
+    assert target.address.port > last + 25
+    assert redis.Redis(host=target.address.host, port=target.address.port).ping()
 
 
 def test_restart_waits_until_healthy_again(faults: Faults, isolated_service) -> None:
