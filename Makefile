@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HARNESS := $(BIN)/harness
 WORKERS ?= auto
+SHARDS ?= 2
 MARK ?=
 PYTEST_ARGS ?=
 REPORTS_DIR ?= $(or $(HARNESS_REPORTS_DIR),reports)
@@ -22,7 +23,7 @@ DIST_PYTHON ?= $(BIN)/python
 RELEASE_TAG ?=
 FLOORS_VENV ?= $(or $(TMPDIR),/tmp)/mediastack-harness-floors-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-8)
 
-.PHONY: setup venv lock engine images test test-unit test-integration test-studio studio-venv studio-image \
+.PHONY: setup venv lock engine images test test-unit test-integration test-integration-shards test-studio studio-venv studio-image \
 	test-blender test-floors dist dist-tools \
 	up down lint docs bench clean \
 	report ci-tools ci-summary ci-logs ci-down
@@ -47,11 +48,12 @@ engine: venv
 images: venv
 	$(HARNESS) images build --all
 
-test: ## lint, the docs and the release build, unit and integration tests under pytest-xdist, the studio's and the director add-on's suites, the floors
+test: ## lint, the docs and the release build, unit tests, the integration suite as SHARDS shards merged into one report, the studio's and the director add-on's suites, the floors
 	$(MAKE) lint
 	$(MAKE) docs
 	$(MAKE) dist
-	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/unit $(PYTEST_ARGS)
+	$(MAKE) test-integration-shards
 	$(MAKE) test-studio
 	$(MAKE) test-blender
 	$(MAKE) test-floors
@@ -99,6 +101,15 @@ test-unit:
 
 test-integration: ## MARK=faults to pick a suite
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/integration $(if $(MARK),-m "$(MARK)") $(PYTEST_ARGS)
+
+test-integration-shards: ## the integration suite as SHARDS duration-balanced shards, one after another (each its own run and stack), then one merged report
+	rm -rf $(REPORTS_DIR)/shards $(REPORTS_DIR)/merged
+	failed=0; for i in $$(seq $(SHARDS)); do \
+		$(BIN)/pytest -n $(WORKERS) --dist loadgroup tests/integration --harness-shard $$i/$(SHARDS) \
+			--harness-reports $(REPORTS_DIR)/shards $(PYTEST_ARGS) || failed=1; \
+	done; \
+	$(HARNESS) report merge $(REPORTS_DIR)/shards --out $(REPORTS_DIR)/merged || failed=1; \
+	exit $$failed
 
 up:
 	$(HARNESS) up

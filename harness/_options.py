@@ -24,7 +24,8 @@ class Settings:
 
 
 def add_options(parser: pytest.Parser) -> None:
-    """`--stack-services`, `--keep-stack`, `--attach-stack`, `--attach-run`, `--health-timeout`.
+    """`--stack-services`, `--keep-stack`, `--attach-stack`, `--attach-run`, `--harness-shard`,
+    `--harness-durations`, `--health-timeout`.
 
     None takes an optional value: an option that may or may not take one swallows the path after
     it (`--attach-stack tests/x.py` would attach to a stack named `tests/x.py`)."""
@@ -49,6 +50,19 @@ def add_options(parser: pytest.Parser) -> None:
         dest="attach_stack",
         metavar="RUN",
         help="use the running stack of this run (one kept with --keep-stack, say)",
+    )
+    group.addoption(
+        "--harness-shard",
+        default=None,
+        metavar="I/N",
+        help="run shard I of N: the selected tests split by the durations file (default: all)",
+    )
+    group.addoption(
+        "--harness-durations",
+        default=None,
+        metavar="FILE",
+        help="the recorded durations shards are balanced by (default: .harness-durations.json "
+        "in the project; `harness durations update` writes it)",
     )
     group.addoption(
         "--health-timeout",

@@ -274,11 +274,70 @@ jobs:
 """.replace("PYTEST_INTEGRATION", PYTEST_INTEGRATION)
 
 
-def _workflow_text(backends: Sequence[str]) -> str:
-    """The CI workflow, installing the harness with the extras the sample tests' fixtures need."""
+MERGE_JOB = """
+  # One report of the shards of each Python and engine: every test once, a timeline lane per
+  # shard and worker, the flaky tests of the last runs (their outcomes kept in a cache).
+  merge:
+    name: merged report (Python ${{ matrix.python }}, ${{ matrix.engine }} Docker)
+    needs: integration
+    if: always()
+    runs-on: ubuntu-24.04
+    strategy:
+      fail-fast: false
+      matrix:
+        python: ["3.11", "3.12"]
+        engine: [rootful]
+    steps:
+      - uses: actions/setup-python@v5
+        with:
+          python-version: ${{ matrix.python }}
+      - run: pip install 'mediastack-harness[plots]'
+      - uses: actions/download-artifact@v4
+        with:
+          pattern: reports-py${{ matrix.python }}-${{ matrix.engine }}-shard*
+          path: shards
+      - name: The outcomes of the last runs
+        uses: actions/cache@v4
+        with:
+          path: .harness-history
+          key: harness-history-py${{ matrix.python }}-${{ matrix.engine }}-${{ github.run_id }}
+          restore-keys: harness-history-py${{ matrix.python }}-${{ matrix.engine }}-
+      - name: Merge (the job summary is written too)
+        run: harness report merge shards --out merged --history .harness-history
+      - name: Durations to commit (.harness-durations.json balances the next shards)
+        if: always()
+        run: harness durations update merged --file merged/.harness-durations.json
+      - uses: actions/upload-artifact@v4
+        if: always()
+        with:
+          name: reports-merged-py${{ matrix.python }}-${{ matrix.engine }}
+          path: merged/
+          include-hidden-files: true
+"""
+
+
+def _workflow_text(backends: Sequence[str], shards: int = 1) -> str:
+    """The CI workflow, installing the harness with the extras the sample tests' fixtures need;
+    with `shards` > 1, each matrix job runs one shard and a merge job joins their reports."""
     extras = ",".join(dict.fromkeys(SAMPLE_EXTRAS[b] for b in backends if b in SAMPLE_EXTRAS))
     requirement = f"'mediastack-harness[{extras}]'" if extras else "mediastack-harness"
-    return WORKFLOW_TEXT.replace("MEDIASTACK_HARNESS", requirement)
+    text = WORKFLOW_TEXT.replace("MEDIASTACK_HARNESS", requirement)
+    if shards == 1:
+        return text
+    replacements = {
+        "Docker)\n": f"Docker, shard ${{{{ matrix.shard }}}}/{shards})\n",
+        "        engine: [rootful]\n": "        engine: [rootful]\n"
+        "        # each shard on a runner of its own, with its own stack, balanced by the\n"
+        "        # durations in .harness-durations.json (`harness durations update`)\n"
+        f"        shard: [{', '.join(str(i) for i in range(1, shards + 1))}]\n",
+        f"run: {PYTEST_INTEGRATION}\n": f"run: {PYTEST_INTEGRATION} "
+        f"--harness-shard ${{{{ matrix.shard }}}}/{shards}\n",
+        "-${{ matrix.engine }}\n": "-${{ matrix.engine }}-shard${{ matrix.shard }}\n",
+    }
+    for old, new in replacements.items():
+        assert text.count(old) == 1, old  # the template's lines, each once
+        text = text.replace(old, new)
+    return text + MERGE_JOB
 
 
 def _write(path: Path, text: str, force: bool) -> Written:
@@ -335,9 +394,14 @@ def _gitignore(root: Path) -> Written:
     return Written(path, "appended" if text else "wrote")
 
 
-def init(root: Path, backends: Sequence[str] | None = None, force: bool = False) -> list[Written]:
-    """Scaffold `root`: config, compose overlay, one sample test per backend, Makefile, CI,
-    and with Prometheus a starter rules file."""
+def init(
+    root: Path, backends: Sequence[str] | None = None, force: bool = False, shards: int = 1
+) -> list[Written]:
+    """Scaffold `root`: config, compose overlay, one sample test per backend, Makefile, CI
+    (in `shards` duration-balanced shards and a merge job when more than one), and with
+    Prometheus a starter rules file."""
+    if shards < 1:
+        raise ConfigError(f"--shards {shards}: give 1 (no sharding) or more")
     chosen = list(backends or BUILTIN_BACKENDS)
     unknown = [name for name in chosen if name not in KNOWN_BACKENDS]
     if unknown:
@@ -352,6 +416,6 @@ def init(root: Path, backends: Sequence[str] | None = None, force: bool = False)
     if PROMETHEUS in chosen:
         written.append(_write(root / RULES, RULES_TEXT, force))
     written.append(_makefile(root))
-    written.append(_write(root / WORKFLOW, _workflow_text(chosen), force))
+    written.append(_write(root / WORKFLOW, _workflow_text(chosen, shards), force))
     written.append(_gitignore(root))
     return written

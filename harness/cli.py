@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from harness import _config as harness_config
 from harness import _engine, _labels, _scaffold, _state, reports
@@ -113,10 +114,15 @@ def init(
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite files you changed.")] = False,
     directory: Annotated[Path, typer.Option("--dir", help="The repository to scaffold.")] = Path(),
+    shards: Annotated[
+        int,
+        typer.Option(help="Run CI's integration tests as N duration-balanced shards, merged."),
+    ] = 1,
 ) -> None:
     """Scaffold this repository: config, compose overlay, sample tests, Makefile targets, CI."""
     chosen = [name.strip() for name in (backends or "").split(",") if name.strip()]
-    for item in _scaffold.init(directory.resolve(), chosen or None, force=force):
+    scaffolded = _scaffold.init(directory.resolve(), chosen or None, force=force, shards=shards)
+    for item in scaffolded:
         where = item.path.relative_to(directory.resolve())
         if item.action == "print":
             console.print(f"{where}: add these targets (it exists, so it was left alone):")
@@ -593,9 +599,26 @@ def scenario_run(file: Path) -> None:
 
 
 # -- reports -----------------------------------------------------------------------------------
-@app.command()
+class _ShowByDefault(TyperGroup):
+    """`harness report [RUN]` is `harness report show [RUN]`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+report_app = typer.Typer(
+    cls=_ShowByDefault, help="A run's summary (the default), or merge shards' reports."
+)
+app.add_typer(report_app, name="report")
+durations_app = typer.Typer(help="The recorded test durations shards are balanced by.")
+app.add_typer(durations_app, name="durations")
+
+
+@report_app.command("show")
 @one_line_errors
-def report(
+def report_show(
     run: Annotated[str | None, typer.Argument(help="Run id (default: the newest run).")] = None,
     directory: Annotated[
         Path | None,
@@ -605,6 +628,66 @@ def report(
     """A run's summary table and the path of its HTML report."""
     found = reports.find_run(reports.reports_dir(str(directory) if directory else None), run)
     terminal.show(console, found)
+
+
+@report_app.command("merge")
+@one_line_errors
+def report_merge(
+    directories: Annotated[
+        list[Path], typer.Argument(help="Shards' report directories, or directories of them.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where the merged report goes.")],
+    history: Annotated[
+        Path | None,
+        typer.Option(help="A directory kept between CI runs: the last runs' outcomes, for flaky."),
+    ] = None,
+    keep: Annotated[int, typer.Option(min=2, help="Runs the history keeps.")] = 20,
+    allow_mixed: Annotated[
+        bool, typer.Option("--allow-mixed", help="Merge reports of different commits.")
+    ] = False,
+) -> None:
+    """One report.json, JUnit, Markdown, job summary and HTML of several runs (a suite's
+    shards): every test once, a timeline lane per shard and worker."""
+    from harness.reports import _merge
+
+    merged, problems = _merge.merge_into(
+        directories, out, history=history, keep=keep, allow_mixed=allow_mixed
+    )
+    summary = merged["summary"]
+    counts = ", ".join(f"{n} {k}" for k, n in summary.items() if k != "total")
+    console.print(
+        f"merged {len(merged['shards'])} reports: {summary['total']} tests ({counts or 'none'}), "
+        f"{len(merged['flaky'])} flaky; in {out}",
+        highlight=False,
+    )
+    if problems:
+        raise HarnessError(f"merged report incomplete in {out}: {'; '.join(problems)}")
+
+
+@durations_app.command("update")
+@one_line_errors
+def durations_update(
+    directories: Annotated[
+        list[Path], typer.Argument(help="Run reports (a shard's, a merged one, or their parents).")
+    ],
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="The durations file (default: .harness-durations.json here)."),
+    ] = None,
+) -> None:
+    """Fold the test durations of run reports into the durations file (commit it)."""
+    from harness import _shards
+    from harness.reports import _merge
+
+    path = file or Path(_shards.DURATIONS_FILE)
+    durations = _shards.load_durations(path)
+    found = _shards.recorded(_merge.load(d) for d in _merge.find(directories))
+    _shards.write_durations(path, durations | found)
+    console.print(
+        f"{path}: {len(found)} tests' durations from {len(directories)} report(s); "
+        f"{len(durations | found)} tests in all",
+        highlight=False,
+    )
 
 
 @app.command()

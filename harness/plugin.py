@@ -26,6 +26,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,6 +38,7 @@ from harness import (
     _options,
     _reached,
     _run,
+    _shards,
     _shared_stack,
     _test_env,
     _workers,
@@ -106,6 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     if project is not None:
         os.environ.update(project.environment())
+    _configure_shard(config)
     if _workers.is_worker(config):
         return
     # The controller owns the run; workers inherit these when xdist spawns them.
@@ -114,6 +117,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
+    shard = config.stash.get(SHARD, None)
+    if shard is not None and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        if not _workers.is_worker(config):  # an empty shard is a passing one, and says so
+            _say(config, f"mediastack-harness: shard {shard} has no tests: nothing to run")
+        session.exitstatus = pytest.ExitCode.OK
     if _workers.is_worker(config) or config.getoption("attach_stack"):
         return
     try:
@@ -126,10 +134,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     _run.forget_early(config)  # the shared directory test-env made, if any
 
 
+def _say(config: pytest.Config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line(line)
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     if _workers.is_worker(config):
         return None
     header = f"mediastack-harness: run {os.environ.get('HARNESS_RUN_ID')}"
+    shard = config.stash.get(SHARD, None)
+    if shard is not None:
+        header += f", shard {shard}"
     names = config.stash.get(_test_env.NAMES, None)
     return f"{header}; test-env sets {', '.join(names)}" if names else header
 
@@ -369,6 +387,48 @@ def journal(stack: Stack, harness_namespace: str) -> Callable[[str], Journal]:
         return Journal(client, route, marks.get(route, 0))
 
     return journal_of
+
+
+# -- shards: this run's part of the suite -------------------------------------------------------
+SHARD = pytest.StashKey[_shards.Shard]()
+DURATIONS = pytest.StashKey[dict[str, float]]()
+
+
+def _configure_shard(config: pytest.Config) -> None:
+    """`--harness-shard I/N` and the durations it is balanced by, checked before collection."""
+    spec = config.getoption("harness_shard", None)
+    if not spec:
+        return
+    chosen = config.getoption("harness_durations", None)
+    path = Path(chosen) if chosen else config.rootpath / _shards.DURATIONS_FILE
+    try:
+        config.stash[SHARD] = _shards.parse(spec)
+        config.stash[DURATIONS] = _shards.load_durations(path)
+    except HarnessError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep this shard's tests (before xdist's loadgroup appends `@group` to their ids)."""
+    shard = config.stash.get(SHARD, None)
+    if shard is None:
+        return
+    keyed = [(item.nodeid, _shard_group(item)) for item in items]
+    durations: dict[str, float] = config.stash[DURATIONS]
+    chosen = _shards.select(keyed, shard, durations)
+    dropped = [item for item in items if item.nodeid not in chosen]
+    if dropped:
+        items[:] = [item for item in items if item.nodeid in chosen]
+        config.hook.pytest_deselected(items=dropped)
+
+
+def _shard_group(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("xdist_group")
+    group = None
+    if marker is not None:
+        group = str(marker.args[0] if marker.args else marker.kwargs.get("name", "default"))
+    exclusive = item.get_closest_marker("exclusive_stack") is not None
+    return _shards.group_key(item.nodeid, group, exclusive)
 
 
 # -- exclusive tests: a fair reader/writer lock over the shared stack, across workers -----------

@@ -43,8 +43,8 @@ def _outcome(when: str, report: Any) -> str | None:
 class RunCollector:
     """Merges test reports (from any xdist worker) into per-test records."""
 
-    def __init__(self, run: str) -> None:
-        self.run = run
+    def __init__(self, run: str, shard: str | None = None, commit: str | None = None) -> None:
+        self.run, self.shard, self.commit = run, shard, commit
         self.started = time.time()
         self.tests: dict[str, TestRecord] = {}
 
@@ -75,8 +75,9 @@ class RunCollector:
     def build(
         self, resources: dict[str, Any] | None = None, events: list[dict[str, Any]] | None = None
     ) -> dict[str, Any]:
-        """The run as plain data: summary, tests (each with the stack events during it), latency
-        stats and samples, resources, and the whole event log."""
+        """The run as plain data: its shard and commit, summary, tests (each with its duration
+        and the stack events during it), latency stats and samples, resources, and the whole
+        event log."""
         events = events or []
         finished = time.time()
         tests = sorted(self.tests.values(), key=lambda t: t.nodeid)
@@ -86,6 +87,8 @@ class RunCollector:
         every = [s for t in tests for s in t.samples]
         return {
             "run": self.run,
+            "shard": self.shard,
+            "commit": self.commit,
             "started": self.started,
             "finished": finished,
             "duration": round(finished - self.started, 3),

@@ -96,6 +96,30 @@ def _failures(report: dict[str, Any], logs: dict[str, dict[str, str]]) -> list[s
     return parts
 
 
+def _flaky(report: dict[str, Any]) -> list[str]:
+    flaky = report.get("flaky") or []
+    if not flaky:
+        return []
+    rows = [[f["nodeid"], f["reason"], " ".join(f["recent"])] for f in flaky]
+    return [
+        f'<section id="flaky"><h2>Flaky ({len(flaky)})</h2>',
+        "<p>Passed and failed on one commit, or flipped more than once in the kept runs. "
+        "Not retried: shown.</p>",
+        _table(["test", "why", "recent outcomes (oldest first)"], rows),
+        "</section>",
+    ]
+
+
+def _shards(report: dict[str, Any]) -> list[str]:
+    if not report.get("shards"):
+        return []
+    return [
+        f'<section id="shards"><h2>Shards ({len(report["shards"])})</h2>',
+        _table(["shard", "run", "tests", "outcomes", "wall s"], markdown.shard_rows(report)),
+        "</section>",
+    ]
+
+
 def _timeline(report: dict[str, Any]) -> list[str]:
     svg = timeline.render(report)
     if not svg:
@@ -124,15 +148,19 @@ def render(report: dict[str, Any], logs: dict[str, dict[str, str]] | None = None
         no_plots = ""
     except MissingExtra as missing:
         plots, no_plots = None, f"<p>{escape(str(missing))}</p>"
-    parts = [f"<h1>mediastack-harness run {escape(report['run'])}</h1>"]
+    title = f"{len(report['shards'])} shards merged" if report.get("shards") else "run"
+    parts = [f"<h1>mediastack-harness {title} {escape(report['run'])}</h1>"]
     parts += _summary(report)
     parts += _failures(report, logs or {})
+    parts += _flaky(report)
+    parts += _shards(report)
     parts += _timeline(report)
     tests = report["tests"]
+    lane = "lane" if report.get("shards") else "worker"
     parts.append("<h2>Tests</h2>")
     parts.append(
         _table(
-            ["test", "outcome", "worker", "duration (s)", "faults"],
+            ["test", "outcome", lane, "duration (s)", "faults"],
             [
                 [
                     t["nodeid"],

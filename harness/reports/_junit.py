@@ -18,17 +18,32 @@ def _names(nodeid: str) -> tuple[str, str]:
 
 
 def render(report: dict[str, Any]) -> str:
-    """A <testsuites> document with one <testsuite> named after the run."""
-    tests = report["tests"]
+    """A <testsuites> document: one <testsuite> named after the run, or for merged shards one
+    per shard (`mediastack-harness <run> shard 1/3`)."""
+    root = ET.Element("testsuites")
+    shards = report.get("shards")
+    if shards:
+        for entry in shards:
+            tests = [t for t in report["tests"] if t.get("shard") == entry["shard"]]
+            name = f"mediastack-harness {entry['run']} shard {entry['shard']}"
+            root.append(_suite(name, tests, float(entry["duration"])))
+    else:
+        name = f"mediastack-harness {report['run']}"
+        root.append(_suite(name, report["tests"], float(report["duration"])))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _suite(name: str, tests: list[dict[str, Any]], duration: float) -> ET.Element:
     count = {tag: sum(1 for t in tests if _TAGS.get(t["outcome"]) == tag) for tag in _TAGS.values()}
     suite = ET.Element(
         "testsuite",
-        name=f"mediastack-harness {report['run']}",
+        name=name,
         tests=str(len(tests)),
         failures=str(count["failure"]),
         errors=str(count["error"]),
         skipped=str(count["skipped"]),
-        time=f"{report['duration']:.3f}",
+        time=f"{duration:.3f}",
     )
     for test in tests:
         classname, name = _names(test["nodeid"])
@@ -40,7 +55,4 @@ def render(report: dict[str, Any]) -> str:
             message = test.get("message") or test["outcome"]
             child = ET.SubElement(case, tag, message=message.strip().splitlines()[-1][:200])
             child.text = message
-    root = ET.Element("testsuites")
-    root.append(suite)
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return suite

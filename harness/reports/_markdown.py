@@ -43,6 +43,20 @@ def resource_rows(report: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+def shard_rows(report: dict[str, Any]) -> list[list[str]]:
+    """shard, run, tests, outcome counts, wall time of each merged shard."""
+    return [
+        [
+            entry["shard"],
+            entry["run"],
+            str(entry["summary"]["total"]),
+            ", ".join(f"{n} {k}" for k, n in entry["summary"].items() if k != "total") or "none",
+            f"{entry['duration']:.1f}",
+        ]
+        for entry in report["shards"]
+    ]
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     def cell(value: str) -> str:
         return value.replace("|", "\\|").replace("\n", " ")
@@ -58,7 +72,8 @@ def render(report: dict[str, Any]) -> str:
     counts = ", ".join(f"{n} {k}" for k, n in summary.items() if k != "total")
     failed = [t for t in report["tests"] if t["outcome"] in ("failed", "error")]
     verdict = f"{len(failed)} failed" if failed else "all passed"
-    lines = [f"## mediastack-harness run `{report['run']}`: {verdict}", ""]
+    title = f"{len(report['shards'])} shards merged" if report.get("shards") else "run"
+    lines = [f"## mediastack-harness {title} `{report['run']}`: {verdict}", ""]
     if failed:
         lines += ["### Failed", ""]
         for test in failed:
@@ -73,7 +88,19 @@ def render(report: dict[str, Any]) -> str:
             if test["logs"]:
                 lines.append(f"  - logs: {', '.join(test['logs'])}")
         lines.append("")
+    flaky = report.get("flaky") or []
+    if flaky:
+        lines += [f"### Flaky ({len(flaky)})", ""]
+        lines += [
+            f"- `{f['nodeid']}`: {f['reason']} (recent, oldest first: {' '.join(f['recent'])})"
+            for f in flaky
+        ]
+        lines.append("")
     lines += [f"{summary['total']} tests ({counts or 'none'}) in {report['duration']:.1f} s", ""]
+    if report.get("shards"):
+        lines += ["### Shards", ""]
+        lines += _table(["shard", "run", "tests", "outcomes", "wall s"], shard_rows(report))
+        lines.append("")
     rows = latency_rows(report)
     if rows:
         lines += ["### Latency (ms)", ""]

@@ -70,7 +70,10 @@ def render(report: dict[str, Any]) -> str:
     ]
     for worker in workers:
         y = lane(worker)
-        parts.append(f'<text x="4" y="{y + LANE / 2 + 4}" class="lane">{escape(worker)}</text>')
+        parts.append(
+            f'<text x="4" y="{y + LANE / 2 + 4}" class="lane" data-lane="{escape(worker)}">'
+            f"{escape(worker)}</text>"
+        )
         parts.append(f'<line x1="{LABEL}" x2="{WIDTH - 10}" y1="{y}" y2="{y}" class="grid"/>')
     for start, stop, event in exclusive_windows(events):
         width = max(x(stop) - x(start), 1)

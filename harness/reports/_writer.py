@@ -19,12 +19,17 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:150]
 
 
+def log_path(directory: Path, nodeid: str, service: str) -> Path:
+    """Where a failed test's log of one service is written."""
+    return directory / "logs" / _safe(nodeid) / f"{_safe(service)}.log"
+
+
 def write_logs(directory: Path, logs: dict[str, dict[str, str]]) -> list[Path]:
     """logs/<test>/<service>.log for each failed test's services."""
     written = []
     for nodeid, services in logs.items():
         for service, text in services.items():
-            path = directory / "logs" / _safe(nodeid) / f"{_safe(service)}.log"
+            path = log_path(directory, nodeid, service)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             written.append(path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pytest
 from harness import _config, _events, _workers, reports
 from harness._errors import HarnessError
 from harness._state import attached_project
+from harness.reports import _allure as allure
 from harness.reports import _resources as resources
 from harness.reports import _writer as writer
 from harness.reports._collect import PROPERTY, RunCollector
@@ -106,11 +108,32 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from harness._stack import new_project_name
 
     run = os.environ.get("HARNESS_RUN_ID") or new_project_name()
-    collector = config.stash[COLLECTOR] = RunCollector(run)
+    shard = config.getoption("harness_shard", None)
+    commit = _commit(config.rootpath)
+    collector = config.stash[COLLECTOR] = RunCollector(run, _shard_label(shard), commit)
     config.pluginmanager.register(_Collecting(collector), _COLLECTING)
     source = resources.docker_source(_sampled_project(config, run))
     interval = config.getoption("harness_sample_interval")
     config.stash[SAMPLER] = resources.ResourceSampler(source, interval).start()
+
+
+def _shard_label(spec: str | None) -> str | None:
+    from harness import _shards
+
+    return str(_shards.parse(spec)) if spec else None
+
+
+def _commit(root: Path) -> str | None:
+    """The commit the run tested: GITHUB_SHA in a GitHub job, else the checkout's HEAD."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"]
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None if found.returncode == 0 else None
 
 
 # -- every test process: latency samples and faults of the running test ----------------------
@@ -134,12 +157,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     RECORDER.begin(faulted)
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: the harness's sections are in
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     faults = _faults_of(item)
+    if report.failed and allure.results_dir(item.config) is not None:
+        allure.attach(report, _plain(list(faults.history)) if faults is not None else [])
     if call.when == "teardown":
         history = list(faults.history) if faults is not None else []
         data = {"faults": _plain(history), "samples": RECORDER.drain()}
@@ -206,6 +231,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         events = _events.read(Path(os.environ.get(_events.ENV) or directory / EVENTS_FILE))
         report = collector.build(resources.summarise(sampled), events)
         problems = writer.write_all(directory, report, collector.failure_logs())
+        allure.keep(config, directory)
     except Exception as error:
         problems = [f"{type(error).__name__}: {error}"]
     if problems:

@@ -167,3 +167,31 @@ def test_a_harness_toml_names_its_tables_without_the_tool_prefix(tmp_path: Path)
     text = (tmp_path / "harness.toml").read_text()
     assert "# [services.api]" in text and "# [prometheus]" in text
     assert "tool.mediastack-harness" not in text
+
+
+def test_shards_give_a_shard_matrix_and_a_merge_job_that_gathers_them(tmp_path: Path) -> None:
+    actions(tmp_path, backends=["redis"], shards=3)
+    path = tmp_path / ".github/workflows/integration.yml"
+    assert _check_schema(path).returncode == 0
+    jobs = yaml.safe_load(path.read_text())["jobs"]
+    integration, merge = jobs["integration"], jobs["merge"]
+    assert integration["strategy"]["matrix"]["shard"] == [1, 2, 3]
+    runs = [step.get("run", "") for step in integration["steps"]]
+    shard = "--harness-shard ${{ matrix.shard }}/3"
+    assert "pytest -n auto --dist loadgroup tests/integration " + shard in runs
+    (upload,) = [s for s in integration["steps"] if "upload-artifact" in s.get("uses", "")]
+    (download,) = [s for s in merge["steps"] if "download-artifact" in s.get("uses", "")]
+    assert upload["with"]["name"].endswith("-shard${{ matrix.shard }}")
+    assert download["with"]["pattern"] == upload["with"]["name"].replace("${{ matrix.shard }}", "*")
+    assert merge["needs"] == "integration" and merge["if"] == "always()"
+    script = [step.get("run", "") for step in merge["steps"]]
+    assert "harness report merge shards --out merged --history .harness-history" in script
+
+
+def test_no_shards_is_the_plain_workflow_and_zero_is_refused(tmp_path: Path) -> None:
+    actions(tmp_path / "one", backends=["redis"], shards=1)
+    plain = (tmp_path / "one/.github/workflows/integration.yml").read_text()
+    assert "merge" not in yaml.safe_load(plain)["jobs"] and "--harness-shard" not in plain
+    with pytest.raises(ConfigError, match="--shards 0: give 1"):
+        _scaffold.init(tmp_path / "zero", ["redis"], shards=0)
+    assert not (tmp_path / "zero").exists()

@@ -1,6 +1,6 @@
 """The GitHub Actions workflows, checked here since they cannot run here: GitHub's schema, the
 suites and Pythons of the matrix, `if: always()` on the cleanup, Makefile targets that exist, the
-floors job, and the release's build and trusted-publishing jobs."""
+floors job, the shards' merge job, and the release's build and trusted-publishing jobs."""
 
 from __future__ import annotations
 
@@ -124,8 +124,8 @@ def test_a_broken_workflow_fails_the_schema(tmp_path: Path) -> None:
     assert _check_schema(broken).returncode == 1
 
 
-def test_matrix_is_every_suite_on_both_pythons(job) -> None:
-    assert job["strategy"]["matrix"] == {"suite": SUITES, "python": ["3.11", "3.12"]}
+def test_matrix_is_every_shard_on_both_pythons(job) -> None:
+    assert job["strategy"]["matrix"] == {"shard": [1, 2, 3], "python": ["3.11", "3.12"]}
     assert job["strategy"]["fail-fast"] is False
     setup = _uses(job, "actions/setup-python")
     assert setup["with"]["python-version"] == "${{ matrix.python }}"
@@ -146,13 +146,37 @@ def test_images_are_the_compose_files_upstream_defaults(job) -> None:
     assert pinned == upstream
 
 
-def test_the_suite_runs_through_make_with_its_marker(job) -> None:
+def test_each_job_runs_its_shard_of_both_suites_through_make(job) -> None:
+    count = len(job["strategy"]["matrix"]["shard"])
+    shard = f'PYTEST_ARGS="--harness-shard ${{{{ matrix.shard }}}}/{count}"'
     runs = [step["run"] for step in _steps(job, "run")]
-    assert any(
-        call[:1] == ["test-integration"] and "MARK=${{ matrix.suite }}" in run
-        for run in runs
-        for call in make_calls(run)
-    )
+    for target in ("test-integration", "test-studio"):
+        assert any(f"make {target} {shard}" in run for run in runs), (target, runs)
+
+
+def test_the_merge_job_joins_each_pythons_shards_with_their_history() -> None:
+    jobs = _jobs(WORKFLOW)
+    integration, merge = jobs["integration"], jobs["merge"]
+    assert merge["needs"] == "integration" and merge["if"] == "always()"
+    assert merge["strategy"]["matrix"]["python"] == integration["strategy"]["matrix"]["python"]
+    uploaded = [s["with"]["name"] for s in _steps(integration, "uses") if "upload" in s["uses"]]
+    patterns = [
+        s["with"]["pattern"] for s in _steps(merge, "uses") if "download-artifact" in s["uses"]
+    ]
+    for name in uploaded:  # every shard's artifact is downloaded by exactly one pattern
+        shard = name.replace("${{ matrix.shard }}", "1")
+        assert (
+            sum(
+                re.fullmatch(re.escape(p).replace(r"\*", ".*"), shard) is not None for p in patterns
+            )
+            == 1
+        )
+    script = "\n".join(step["run"] for step in _steps(merge, "run"))
+    assert "harness report merge shards --out merged --history .harness-history/" in script
+    assert "harness durations update merged" in script
+    cache = _uses(merge, "actions/cache")["with"]
+    assert cache["path"] == ".harness-history" and "github.run_id" in cache["key"]
+    assert cache["restore-keys"] in cache["key"]
 
 
 def test_every_run_step_calls_makefile_targets_that_exist(job) -> None:
@@ -176,8 +200,9 @@ def test_the_make_targets_expand(job) -> None:
 
 
 def test_reports_summary_and_cleanup_always_run(job) -> None:
-    upload = _uses(job, "actions/upload-artifact")
-    assert upload["if"] == "always()"
+    uploads = [s for s in _steps(job, "uses") if s["uses"].startswith("actions/upload-artifact")]
+    (upload,) = [s for s in uploads if s["with"]["path"].rstrip("/") == "reports"]
+    assert all(s["if"] == "always()" for s in uploads)
     assert upload["with"]["path"].rstrip("/") == "reports"
     assert job["env"]["HARNESS_REPORTS_DIR"].endswith("/reports")
     always = {
