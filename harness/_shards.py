@@ -2,8 +2,9 @@
 
 A shard is `I/N` (1 ≤ I ≤ N). Tests that must run together stay together: an `xdist_group`,
 and the `exclusive_stack` tests of one module. Groups with recorded durations are placed
-longest first on the least-loaded shard; groups without one are then spread by count. The
-same tests and durations always give the same shards.
+longest first where the shard's run, on its xdist workers, would end soonest; groups without
+one are then spread by count. The same tests, durations and worker count always give the
+same shards.
 """
 
 from __future__ import annotations
@@ -94,22 +95,32 @@ class Group:
         return sum(self.known)
 
 
-def plan(groups: Sequence[Group], count: int, durations: Mapping[str, float]) -> list[list[Group]]:
-    """The groups of each shard: recorded ones longest first onto the least-loaded shard, then
-    the others one by one onto the shard with the fewest of them (ties: the lesser load, then
-    the lower index)."""
+def plan(
+    groups: Sequence[Group], count: int, durations: Mapping[str, float], workers: int = 1
+) -> list[list[Group]]:
+    """The groups of each shard. Each shard runs its groups on `workers` xdist workers: a timed
+    group, longest first, goes to the shard whose longest worker would end soonest with it on
+    its least-loaded worker (ties: the lesser load, then the lower index). Untimed groups then go
+    one by one to the shard with the fewest of them (ties: the lesser load, the lower index)."""
     for group in groups:
         group.known = [durations[n] for n in group.nodeids if n in durations]
     shards: list[list[Group]] = [[] for _ in range(count)]
-    load = [0.0] * count
+    lanes = [[0.0] * max(workers, 1) for _ in range(count)]
     unknown = [0] * count
+
+    def ending(i: int, seconds: float) -> float:
+        busy = sorted(lanes[i])
+        busy[0] += seconds
+        return max(busy)
+
     timed = sorted((g for g in groups if g.known), key=lambda g: (-g.seconds, g.key))
     for group in timed:
-        chosen = min(range(count), key=lambda i: (load[i], i))
+        chosen = min(range(count), key=lambda i: (ending(i, group.seconds), sum(lanes[i]), i))
         shards[chosen].append(group)
-        load[chosen] += group.seconds
+        least = lanes[chosen].index(min(lanes[chosen]))
+        lanes[chosen][least] += group.seconds
     for group in sorted((g for g in groups if not g.known), key=lambda g: g.key):
-        chosen = min(range(count), key=lambda i: (unknown[i], load[i], i))
+        chosen = min(range(count), key=lambda i: (unknown[i], sum(lanes[i]), i))
         shards[chosen].append(group)
         unknown[chosen] += len(group.nodeids)
     return shards
@@ -126,11 +137,15 @@ def group_key(nodeid: str, xdist_group: str | None, exclusive: bool) -> str:
 
 
 def select(
-    tests: Sequence[tuple[str, str]], shard: Shard, durations: Mapping[str, float]
+    tests: Sequence[tuple[str, str]],
+    shard: Shard,
+    durations: Mapping[str, float],
+    workers: int = 1,
 ) -> set[str]:
-    """The test ids of `shard`, from every selected test's (id, group key) in collection order."""
+    """The test ids of `shard`, from every selected test's (id, group key) in collection order,
+    for a run on `workers` xdist workers."""
     groups: dict[str, Group] = {}
     for nodeid, key in tests:
         groups.setdefault(key, Group(key)).nodeids.append(nodeid)
-    planned = plan(list(groups.values()), shard.count, durations)
+    planned = plan(list(groups.values()), shard.count, durations, workers)
     return {nodeid for group in planned[shard.index - 1] for nodeid in group.nodeids}

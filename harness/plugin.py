@@ -415,7 +415,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     keyed = [(item.nodeid, _shard_group(item)) for item in items]
     durations: dict[str, float] = config.stash[DURATIONS]
-    chosen = _shards.select(keyed, shard, durations)
+    chosen = _shards.select(keyed, shard, durations, _workers.worker_count(config))
     dropped = [item for item in items if item.nodeid not in chosen]
     if dropped:
         items[:] = [item for item in items if item.nodeid in chosen]

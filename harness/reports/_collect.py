@@ -45,6 +45,7 @@ class RunCollector:
 
     def __init__(self, run: str, shard: str | None = None, commit: str | None = None) -> None:
         self.run, self.shard, self.commit = run, shard, commit
+        self.plan: dict[str, Any] | None = None  # what a shard's split was computed from
         self.started = time.time()
         self.tests: dict[str, TestRecord] = {}
 
@@ -88,6 +89,7 @@ class RunCollector:
         return {
             "run": self.run,
             "shard": self.shard,
+            "shard_plan": self.plan,
             "commit": self.commit,
             "started": self.started,
             "finished": finished,

@@ -71,6 +71,18 @@ def merge(reports: Sequence[dict[str, Any]], allow_mixed: bool = False) -> dict[
     twice = sorted({label for label in labels if labels.count(label) > 1})
     if twice:
         raise HarnessError(f"shard {twice[0]} is given twice: merge one report of each shard")
+    splits = {str(r["shard"]).partition("/")[2] for r in ordered if r.get("shard")}
+    if len(splits) > 1:
+        raise HarnessError(
+            f"the reports are of different splits ({', '.join(sorted(splits))} shards): merge the "
+            "shards of one run of the suite"
+        )
+    plans = {json.dumps(r.get("shard_plan"), sort_keys=True) for r in ordered if r.get("shard")}
+    if len(plans) > 1:  # each shard picked its tests from another plan: some may be in none
+        raise HarnessError(
+            f"the shards were planned differently ({'; '.join(sorted(plans))}): run every shard "
+            "with the same -n and the same durations file"
+        )
     commits = sorted({str(r.get("commit")) for r in ordered if r.get("commit")})
     if len(commits) > 1 and not allow_mixed:
         shown = ", ".join(c[:12] for c in commits)

@@ -10,6 +10,7 @@ configuration: elsewhere (a venv that merely has the package) a run leaves nothi
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import subprocess
 from collections.abc import Generator
@@ -111,6 +112,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     shard = config.getoption("harness_shard", None)
     commit = _commit(config.rootpath)
     collector = config.stash[COLLECTOR] = RunCollector(run, _shard_label(shard), commit)
+    if shard:
+        collector.plan = _shard_plan(config)
     config.pluginmanager.register(_Collecting(collector), _COLLECTING)
     source = resources.docker_source(_sampled_project(config, run))
     interval = config.getoption("harness_sample_interval")
@@ -121,6 +124,21 @@ def _shard_label(spec: str | None) -> str | None:
     from harness import _shards
 
     return str(_shards.parse(spec)) if spec else None
+
+
+def _shard_plan(config: pytest.Config) -> dict[str, Any]:
+    """What the shard's split was computed from, besides the tests: the xdist worker count and
+    the durations file's digest (shards planned from different ones may drop tests)."""
+    from harness import _shards
+
+    try:
+        workers = len(config.getoption("tx") or []) or 1
+    except ValueError:  # no xdist
+        workers = 1
+    chosen = config.getoption("harness_durations", None)
+    path = Path(chosen) if chosen else config.rootpath / _shards.DURATIONS_FILE
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else None
+    return {"workers": workers, "durations": digest}
 
 
 def _commit(root: Path) -> str | None:

@@ -127,6 +127,13 @@ def test_overlapping_shards_and_other_commits_are_refused(
     assert result.exit_code == 1 and result.output.count("\n") == 1
     assert "different commits" in result.output and "--allow-mixed" in result.output
     assert _merge(runs["1/2"], other, "--out", tmp_path / "m", "--allow-mixed").exit_code == 0
+    plan = _json(runs["2/2"])["shard_plan"]
+    assert plan["workers"] == 2 and plan["durations"] is None  # -n 2, no durations file
+    report = _json(runs["2/2"]) | {"shard_plan": plan | {"workers": 4}}
+    (other / "report.json").write_text(json.dumps(report))
+    result = _merge(runs["1/2"], other, "--out", tmp_path / "m")
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert "the shards were planned differently" in result.output and "same -n" in result.output
 
 
 def test_a_test_that_passed_and_failed_on_one_commit_is_flagged_flaky(
