@@ -102,8 +102,9 @@ def plan(
     group, longest first, goes to the shard whose longest worker would end soonest with it on
     its least-loaded worker (ties: the lesser load, then the lower index). Untimed groups then go
     one by one to the shard with the fewest of them (ties: the lesser load, the lower index)."""
-    for group in groups:
-        group.known = [durations[n] for n in group.nodeids if n in durations]
+    for group in groups:  # by plain id: xdist's loadgroup may have renamed them already
+        plain = [plain_nodeid(n) for n in group.nodeids]
+        group.known = [durations[p] for p in plain if p in durations]
     shards: list[list[Group]] = [[] for _ in range(count)]
     lanes = [[0.0] * max(workers, 1) for _ in range(count)]
     unknown = [0] * count

@@ -409,7 +409,7 @@ def _configure_shard(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep this shard's tests (before xdist's loadgroup appends `@group` to their ids)."""
+    """Keep this shard's tests (in an xdist worker, their ids may already end in `@group`)."""
     shard = config.stash.get(SHARD, None)
     if shard is None:
         return

@@ -59,7 +59,9 @@ def _run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _passed(result: subprocess.CompletedProcess[str]) -> set[str]:
-    return set(re.findall(r"(\S+::\S+) PASSED", result.stdout))
+    """The passed tests' ids, as pytest -v prints them (under xdist: after PASSED)."""
+    found = re.findall(r"(\S+::\S+) PASSED|PASSED (\S+::\S+)", result.stdout)
+    return {_shards.plain_nodeid(a or b) for a, b in found}
 
 
 @pytest.fixture
@@ -92,6 +94,22 @@ def test_recorded_durations_balance_the_shards(suite: Path) -> None:
     assert loads == [9.0, 9.0]  # the 8 s test and one 1 s test; the 2 s group and seven
     slow = first if f"{MODULE}::test_slow" in first else second
     assert sum("test_free" in t for t in slow) == 1
+
+
+def test_under_xdist_a_groups_recorded_duration_counts_and_its_workers_are_planned(
+    suite: Path,
+) -> None:
+    """In an xdist worker the ids already carry loadgroup's `@inner-runs`: the durations file
+    has them plain. The 20 s group and the 20 s test fill one worker each, so they are apart."""
+    durations = {f"{MODULE}::test_free[{n}]": 1.0 for n in range(8)}
+    durations |= {f"{MODULE}::test_grouped_{x}": 10.0 for x in "ab"}
+    durations |= {f"{MODULE}::test_slow": 20.0}
+    _shards.write_durations(suite / _shards.DURATIONS_FILE, durations)
+    xdist = ("-n", "2", "--dist", "loadgroup")
+    shards = [_passed(_run(suite, *xdist, "--harness-shard", f"{i}/2")) for i in (1, 2)]
+    assert set().union(*shards) == _passed(_run(suite)) and sum(map(len, shards)) == 13
+    (grouped,) = [s for s in shards if f"{MODULE}::test_grouped_a" in s]
+    assert f"{MODULE}::test_grouped_b" in grouped and f"{MODULE}::test_slow" not in grouped
 
 
 def test_the_planner_is_deterministic_and_spreads_unknown_tests_by_count() -> None:
