@@ -7,7 +7,8 @@ For each split: every shard's wall time (its stack's start and teardown included
 (longest shard / mean of the shards; target ≤ 1.15), the wall time projected on N runners (the
 longest shard, which includes its own setup) against the unsharded run, and the merged report's
 test ids and outcome counts against the unsharded run's (identical). The shards are balanced by
-the checkout's .harness-durations.json. Writes results/shards.json.
+the checkout's .harness-durations.json. Writes results/shards.json, and keeps every run's report
+and each split's merged report in results/shards/.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._results import publish  # noqa: E402
+from benchmarks._results import RESULTS, publish  # noqa: E402
 from harness._shards import plain_nodeid  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -81,21 +82,22 @@ def main() -> None:
     os.environ.pop("HARNESS_REPORTS_DIR", None)
     splits: dict[str, Any] = {}
     merged_reports: dict[int, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-shards-") as scratch:
-        for count in counts:
-            reports = Path(scratch) / f"split-{count}"
-            reports.mkdir()
-            shards = [_shard(args.suite, i, count, reports) for i in range(1, count + 1)]
-            merged = _merge(reports, Path(scratch) / f"merged-{count}")
-            merged_reports[count] = merged
-            walls = [s["wall_s"] for s in shards]
-            splits[str(count)] = {
-                "shards": shards,
-                "balance_longest_over_mean": round(max(walls) / statistics.mean(walls), 3),
-                "projected_wall_s_on_n_runners": max(walls),
-                "sequential_wall_s_here": round(sum(walls), 1),
-                "merged_summary": merged["summary"],
-            }
+    scratch = RESULTS / "shards"  # the runs' and the merged reports, kept for a look
+    shutil.rmtree(scratch, ignore_errors=True)
+    for count in counts:
+        reports = scratch / f"split-{count}"
+        reports.mkdir(parents=True)
+        shards = [_shard(args.suite, i, count, reports) for i in range(1, count + 1)]
+        merged = _merge(reports, scratch / f"merged-{count}")
+        merged_reports[count] = merged
+        walls = [s["wall_s"] for s in shards]
+        splits[str(count)] = {
+            "shards": shards,
+            "balance_longest_over_mean": round(max(walls) / statistics.mean(walls), 3),
+            "projected_wall_s_on_n_runners": max(walls),
+            "sequential_wall_s_here": round(sum(walls), 1),
+            "merged_summary": merged["summary"],
+        }
     base = merged_reports[counts[0]]
     base_ids = {plain_nodeid(t["nodeid"]) for t in base["tests"]}
     for count in counts:
