@@ -52,6 +52,11 @@ def plain_nodeid(nodeid: str) -> str:
     return _XDIST_SUFFIX.sub("", nodeid)
 
 
+def durations_path(chosen: str | None, root: Path) -> Path:
+    """The durations file a run balances by: `--harness-durations`, else the one in `root`."""
+    return Path(chosen) if chosen else root / DURATIONS_FILE
+
+
 def load_durations(path: Path) -> dict[str, float]:
     """{test id: seconds} from a durations file; none yet: empty."""
     if not path.is_file():

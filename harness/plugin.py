@@ -26,7 +26,6 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -399,8 +398,7 @@ def _configure_shard(config: pytest.Config) -> None:
     spec = config.getoption("harness_shard", None)
     if not spec:
         return
-    chosen = config.getoption("harness_durations", None)
-    path = Path(chosen) if chosen else config.rootpath / _shards.DURATIONS_FILE
+    path = _shards.durations_path(config.getoption("harness_durations", None), config.rootpath)
     try:
         config.stash[SHARD] = _shards.parse(spec)
         config.stash[DURATIONS] = _shards.load_durations(path)

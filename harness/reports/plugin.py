@@ -135,8 +135,7 @@ def _shard_plan(config: pytest.Config) -> dict[str, Any]:
         workers = len(config.getoption("tx") or []) or 1
     except ValueError:  # no xdist
         workers = 1
-    chosen = config.getoption("harness_durations", None)
-    path = Path(chosen) if chosen else config.rootpath / _shards.DURATIONS_FILE
+    path = _shards.durations_path(config.getoption("harness_durations", None), config.rootpath)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else None
     return {"workers": workers, "durations": digest}
 
